@@ -52,7 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     # --- pipeline stages (dvc.yaml runs these; each reads params.yaml) -------------------------
-    add("prepare", _stage("fullcycle.data.prepare:main"), "read, validate, clean and split the data")
+    add(
+        "prepare", _stage("fullcycle.data.prepare:main"), "read, validate, clean and split the data"
+    )
     add("baseline", _stage("fullcycle.baseline:main"), "train and score the TF-IDF baseline")
 
     # --- configuration ------------------------------------------------------------------------

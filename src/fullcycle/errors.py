@@ -43,7 +43,9 @@ class DataError(FullcycleError):
         lines = [f"{self.total} problem(s) found in the input data:"]
         lines += [f"  - {p}" for p in problems]
         if self.total > len(problems):
-            lines.append(f"  ... and {self.total - len(problems)} more (raise data.max_errors to list them)")
+            lines.append(
+                f"  ... and {self.total - len(problems)} more (raise data.max_errors to list them)"
+            )
         if hint:
             lines.append(hint)
         super().__init__("\n".join(lines))

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import yaml
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
@@ -30,7 +31,7 @@ def load(path: str | os.PathLike[str] = PARAMS_FILE) -> DictConfig:
         )
     try:
         cfg = OmegaConf.load(path)
-    except (OmegaConfBaseException, ValueError, OSError) as exc:  # yaml errors subclass ValueError
+    except (OmegaConfBaseException, yaml.YAMLError, ValueError, OSError) as exc:
         raise FullcycleError(f"{path} is not valid YAML: {exc}") from None
     if not isinstance(cfg, DictConfig):
         raise FullcycleError(f"{path} must hold a mapping of sections (data:, model:, ...).")

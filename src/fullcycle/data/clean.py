@@ -9,7 +9,9 @@ import pandas as pd
 
 # Control and format characters (C0/C1 controls, zero-width spaces, BOMs...). Tabs and newlines are
 # whitespace and are collapsed below instead.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]"
+)
 _SPACES = re.compile(r"\s+")
 
 

@@ -14,8 +14,13 @@ from fullcycle.errors import DataError
 
 def data_config(args: argparse.Namespace) -> OmegaConf:
     """The `data` params (if a params.yaml is here) with the command-line flags on top."""
-    base = {"text_col": "text", "label_col": "label", "labels": None, "min_rows_per_class": 10,
-            "max_errors": 20}
+    base = {
+        "text_col": "text",
+        "label_col": "label",
+        "labels": None,
+        "min_rows_per_class": 10,
+        "max_errors": 20,
+    }
     if Path(params.PARAMS_FILE).is_file():
         data = params.load().get("data", {})
         base |= {k: data[k] for k in base if k in data}
@@ -41,7 +46,10 @@ def validate(args: argparse.Namespace) -> int:
     print(
         f"{args.path}: valid. {result.rows} rows, {result.duplicates} exact duplicates "
         f"(dropped by prepare), {len(clean)} distinct rows"
-        + ("" if args.no_labels else f" in {len(classes)} classes: "
-           + ", ".join(f"{k} {v}" for k, v in classes.items()))
+        + (
+            ""
+            if args.no_labels
+            else f" in {len(classes)} classes: " + ", ".join(f"{k} {v}" for k, v in classes.items())
+        )
     )
     return 0

@@ -63,14 +63,14 @@ def cap_per_class(df: pd.DataFrame, max_per_class: int | None, seed: int) -> pd.
     """Keep at most `max_per_class` rows of each class (for quick runs), chosen reproducibly."""
     if not max_per_class:
         return df
-    return (
-        df.groupby("label", group_keys=False, sort=True)
-        .apply(lambda g: g.sample(n=min(len(g), int(max_per_class)), random_state=seed))
-        .reset_index(drop=True)
-    )
+    shuffled = df.sample(frac=1.0, random_state=seed)
+    capped = shuffled.groupby("label", sort=False).head(int(max_per_class))
+    return capped.sort_index().reset_index(drop=True)
 
 
-def summarize(splits: dict[str, pd.DataFrame], validation: Validation, source: str) -> dict[str, Any]:
+def summarize(
+    splits: dict[str, pd.DataFrame], validation: Validation, source: str
+) -> dict[str, Any]:
     everything = pd.concat(splits.values())
     chars = everything["text"].str.len()
     words = everything["text"].str.split().str.len()

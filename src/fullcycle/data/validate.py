@@ -126,7 +126,7 @@ def _conflicts(frame: pd.DataFrame, source: str, label_col: str) -> list[Problem
     if not clashing:
         return []
     problems = []
-    for text_value, group in frame[frame["text"].isin(clashing)].groupby("text", sort=False):
+    for _text_value, group in frame[frame["text"].isin(clashing)].groupby("text", sort=False):
         rows = list(group.index)
         found = ", ".join(f"row {r}: '{lab}'" for r, lab in zip(rows, group["label"], strict=True))
         problems.append(

