@@ -1,0 +1,89 @@
+"""`fullcycle package`: the trained model, its evidence and the service, as one versioned artifact.
+
+1. save models/classifier into the BentoML model store (name serve.model_name, version = hash of
+   the model's bytes) with its model card: test metrics, params, data hash, git commit;
+2. build a bento from bentofile.yaml in a staged build context that holds only the fullcycle
+   package (no data, tests or caches can slip in), recording the model and the serve settings as
+   build arguments, so the bento serves exactly this model with these limits;
+3. export it to serve.bento_path (bentos/classifier.bento, a DVC output). A teammate runs
+   `bentoml import bentos/classifier.bento` then `bentoml serve fullcycle-classifier:<version>`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import fullcycle
+from fullcycle.errors import FullcycleError
+from fullcycle.io import atomic_path
+from fullcycle.serve.model import METRICS_FILE, model_card
+from fullcycle.serve.settings import ServeSettings, from_params
+
+BENTOFILE = Path("bentofile.yaml")
+
+
+def save_model(model_dir: Path, name: str, card: dict[str, Any]):
+    """Store the model (replacing a stored copy of the same bytes, so its card is current)."""
+    import bentoml
+    from bentoml.exceptions import NotFound
+
+    tag = f"{name}:{card['version']}"
+    with contextlib.suppress(NotFound):
+        bentoml.models.delete(tag)
+    labels = {"project": "fullcycle", "git_commit": str(card.get("git_commit", "unknown"))[:12]}
+    with bentoml.models.create(tag, labels=labels, metadata=card) as stored:
+        shutil.copytree(model_dir, stored.path, dirs_exist_ok=True)
+    return stored.tag
+
+
+def build_bento(model_tag: Any, serve: ServeSettings, bentofile: Path = BENTOFILE):
+    """Build from a staged context: bentofile.yaml plus the fullcycle package now running."""
+    import bentoml
+
+    if not bentofile.is_file():
+        raise FullcycleError(f"{bentofile} not found: package from the project root.")
+    with tempfile.TemporaryDirectory(prefix="fullcycle-bento-") as staging:
+        package_dir = Path(fullcycle.__file__).parent
+        shutil.copytree(
+            package_dir,
+            Path(staging, "src", "fullcycle"),
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+        )
+        shutil.copy(bentofile, Path(staging, "bentofile.yaml"))
+        return bentoml.bentos.build_bentofile(
+            str(Path(staging, "bentofile.yaml")),
+            build_ctx=staging,
+            args={"model_tag": str(model_tag), "serve": serve.to_dict()},
+            reload=True,  # the service reads its build arguments at import
+        )
+
+
+def main() -> int:
+    values, where = from_params()
+    serve = ServeSettings.from_mapping(values, where)  # no env overrides: DVC must reproduce this
+    model_dir = Path(serve.model_dir)
+    card = model_card(model_dir, project=".", metrics_path=METRICS_FILE)
+    if "metrics" not in card:
+        raise FullcycleError(
+            f"{METRICS_FILE} not found: package only an evaluated model. Run `fullcycle evaluate` "
+            "(or `dvc repro`) first."
+        )
+    import bentoml
+    from bentoml.exceptions import BentoMLException
+
+    try:
+        model_tag = save_model(model_dir, serve.model_name, card)
+        bento = build_bento(model_tag, serve)
+        with atomic_path(serve.bento_path) as tmp:
+            bentoml.bentos.export_bento(bento.tag, str(tmp.resolve()))
+    except BentoMLException as exc:
+        raise FullcycleError(f"packaging {model_dir} failed in BentoML: {exc}") from None
+    print(
+        f"packaged model {model_tag} as bento {bento.tag}, exported to {serve.bento_path}\n"
+        f"serve it: bentoml serve {bento.tag}   (elsewhere: bentoml import {serve.bento_path})"
+    )
+    return 0

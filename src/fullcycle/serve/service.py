@@ -1,0 +1,156 @@
+"""The BentoML service: `POST /classify` with {"texts": [...]} -> one {label, score, scores} per text.
+
+Served three ways: `bentoml serve` at the project root (bentofile.yaml points here), `fullcycle
+serve`, and `bentoml serve <bento tag>` for a bento built by `fullcycle package`.
+
+Batching: /classify itself is the batchable API, over its `texts` list. BentoML merges the lists of
+concurrent requests into one forward pass and splits the predictions back, in order; a request
+with more texts than max_batch_size is split across passes. Validation (types, limits) is part of
+the input schema, so BentoML answers 400 before a bad request can join, and fail, a shared batch.
+Nothing calls a batchable API from another API (that deadlocks under the real server): /metadata
+is a plain route and all endpoints share `_predict`.
+
+Settings are read at import (the input schema and batching options are fixed there): see
+fullcycle.serve.settings. The model: see fullcycle.serve.model.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import bentoml
+from pydantic import AfterValidator, BaseModel, Field
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from fullcycle import classifier
+from fullcycle.serve import settings as serve_settings
+from fullcycle.serve.capture import Recorder
+from fullcycle.serve.guard import Guard
+from fullcycle.serve.model import model_card
+
+logger = logging.getLogger("fullcycle.serve")
+
+# A bento built by `fullcycle package` carries the model tag and the serve settings as build
+# arguments; BentoML restores them before importing this module to serve the bento.
+_ARGS = bentoml.use_arguments()
+MODEL_TAG: str | None = getattr(_ARGS, "model_tag", None)
+SETTINGS = serve_settings.load(getattr(_ARGS, "serve", None))
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("text is blank: send the text to classify")
+    return text
+
+
+Text = Annotated[
+    str,
+    Field(min_length=1, max_length=SETTINGS.max_chars, description="a text to classify"),
+    AfterValidator(_not_blank),
+]
+Texts = Annotated[
+    list[Text],
+    Field(
+        min_length=1,
+        max_length=SETTINGS.max_texts,
+        description=f"1 to {SETTINGS.max_texts} texts, each at most {SETTINGS.max_chars} characters",
+    ),
+]
+
+
+class Prediction(BaseModel):
+    label: str = Field(description="the most probable label")
+    score: float = Field(description="its probability")
+    scores: dict[str, float] = Field(description="every label's probability")
+
+
+PREDICTED = bentoml.metrics.Counter(
+    name="fullcycle_predictions",
+    documentation="Texts classified, by predicted label",
+    labelnames=["label"],
+)
+
+
+@bentoml.service(
+    name="fullcycle-classifier",
+    workers=1,  # one process; torch already uses every core for a forward pass
+    traffic={"timeout": SETTINGS.timeout_s, "max_concurrency": SETTINGS.max_concurrency},
+)
+class Classifier:
+    if MODEL_TAG:  # recorded by `bentoml build` as this bento's model
+        stored_model = bentoml.models.BentoModel(MODEL_TAG)
+
+    def __init__(self) -> None:
+        if MODEL_TAG:
+            stored = self.stored_model
+            model_dir = Path(stored.path)
+            self.card = {"name": str(stored.tag), "source": "model store", **stored.info.metadata}
+        else:
+            model_dir = Path(SETTINGS.model_dir)
+            self.card = {
+                "name": SETTINGS.model_name,
+                "source": f"directory {model_dir}",
+                **model_card(model_dir, project="."),
+            }
+        self.model = classifier.Classifier(model_dir)
+        self.recorder = None
+        if SETTINGS.capture:
+            path = _capture_path(SETTINGS.capture_path)
+            self.recorder = Recorder(path, self.card["version"])
+            logger.info("capturing served texts (masked) to %s", path)
+        logger.info("serving %s (%s)", self.card["name"], self.card["source"])
+
+    @bentoml.api(
+        route="/classify",
+        batchable=SETTINGS.batching,
+        max_batch_size=SETTINGS.max_batch_size,
+        max_latency_ms=SETTINGS.max_latency_ms,
+    )
+    def classify(self, texts: Texts) -> list[Prediction]:
+        """Classify texts: one prediction per text, in the order sent."""
+        return [Prediction(**p) for p in self._predict(texts)]
+
+    def _predict(self, texts: list[str]) -> list[dict[str, Any]]:
+        predictions = self.model.predict(texts, batch_size=SETTINGS.max_batch_size)
+        for prediction in predictions:
+            PREDICTED.labels(label=prediction["label"]).inc()
+        if self.recorder is not None:
+            try:
+                self.recorder.record(texts, predictions)
+            except OSError as exc:  # monitoring must never take the service down
+                logger.error("could not capture served texts to %s: %s", self.recorder.path, exc)
+        return predictions
+
+    def metadata(self) -> dict[str, Any]:
+        limits = {k: getattr(SETTINGS, k) for k in ("max_texts", "max_chars")}
+        batching = {k: getattr(SETTINGS, k) for k in ("max_batch_size", "max_latency_ms")}
+        return {
+            "model": self.card,
+            "limits": limits,
+            "batching": {"enabled": SETTINGS.batching, **batching},
+            "capture": self.recorder is not None,
+        }
+
+
+def _capture_path(path: str) -> Path:
+    """Relative capture paths are relative to the project root when serving from source; a bento
+    runs in its own folder, so there they are relative to where `bentoml serve` was started."""
+    if MODEL_TAG and not Path(path).is_absolute():
+        return Path(os.environ.get("PWD", ".")) / path
+    return Path(path)
+
+
+async def _metadata(_: Request) -> JSONResponse:
+    return JSONResponse(bentoml.get_current_service().metadata())
+
+
+Classifier.mount_asgi_app(Starlette(routes=[Route("/metadata", _metadata, methods=["GET"])]))
+Classifier.add_asgi_middleware(
+    Guard, max_body_bytes=SETTINGS.max_body_bytes, api_key_env=serve_settings.API_KEY_ENV
+)

@@ -1,0 +1,122 @@
+"""The service's settings: the `serve` section of params.yaml (conf/serve/default.yaml), checked.
+
+The base is a packaged bento's build arguments (`fullcycle package` freezes the serve section into
+the bento, so a bento serves with the limits it was packaged with) or, serving from source,
+params.yaml's `serve` section (FULLCYCLE_PARAMS names another params file). Environment variables
+then override single keys, for what an operator changes per deployment without a rebuild:
+FULLCYCLE_MODEL_DIR, FULLCYCLE_BATCHING, FULLCYCLE_CAPTURE, FULLCYCLE_CAPTURE_PATH.
+The API key is only ever read from the environment (API_KEY_ENV), never from a file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fullcycle.errors import FullcycleError
+
+API_KEY_ENV = "FULLCYCLE_API_KEY"
+PARAMS_ENV = "FULLCYCLE_PARAMS"
+ENV_OVERRIDES = {  # environment variable -> settings key
+    "FULLCYCLE_MODEL_DIR": "model_dir",
+    "FULLCYCLE_BATCHING": "batching",
+    "FULLCYCLE_CAPTURE": "capture",
+    "FULLCYCLE_CAPTURE_PATH": "capture_path",
+}
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """Mirrors conf/serve/default.yaml (a test keeps the two equal); comments live there."""
+
+    model_dir: str = "models/classifier"
+    model_name: str = "fullcycle-classifier"
+    bento_path: str = "bentos/classifier.bento"
+    host: str = "127.0.0.1"
+    port: int = 3000
+    max_texts: int = 64
+    max_chars: int = 50000
+    batching: bool = True
+    max_batch_size: int = 64
+    max_latency_ms: int = 10000
+    timeout_s: int = 60
+    max_concurrency: int = 256
+    capture: bool = False
+    capture_path: str = "data/production/served.jsonl"
+
+    @property
+    def max_body_bytes(self) -> int:
+        """The largest request body worth reading: every text at its limit, each character
+        JSON-escaped (\\uXXXX, 6 bytes), plus room for the envelope."""
+        return self.max_texts * (self.max_chars * 6 + 16) + 4096
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any], where: str) -> ServeSettings:
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - set(fields))
+        if unknown:
+            raise FullcycleError(
+                f"{where}: unknown serve setting(s) {', '.join(unknown)}; "
+                f"known: {', '.join(fields)} (see conf/serve/default.yaml)."
+            )
+        checked = {k: _check(k, v, type(getattr(cls, k)), where) for k, v in values.items()}
+        return cls(**checked)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _check(key: str, value: Any, kind: type, where: str) -> Any:
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on"):
+            return True
+        if isinstance(value, str) and value.strip().lower() in ("0", "false", "no", "off", ""):
+            return False
+    elif kind is int:
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            number = 0
+        if number > 0 and not isinstance(value, bool) and str(number) == str(value).strip():
+            return number
+        raise FullcycleError(f"{where}: serve.{key} must be a positive integer, not {value!r}.")
+    elif isinstance(value, str) and value.strip():
+        return value
+    raise FullcycleError(f"{where}: serve.{key} must be a {kind.__name__}, not {value!r}.")
+
+
+def from_params(path: str | os.PathLike[str] | None = None) -> tuple[dict[str, Any], str]:
+    """The raw `serve` section of params.yaml, and where it was read from."""
+    from fullcycle import params
+
+    path = Path(path or os.environ.get(PARAMS_ENV) or params.PARAMS_FILE)
+    section = params.section(params.load(path), "serve")
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_container(section), str(path)  # type: ignore[return-value]
+
+
+def load(
+    bento_serve: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
+) -> ServeSettings:
+    """Resolve the settings (see the module docstring for the order)."""
+    env = os.environ if env is None else env
+    if bento_serve is not None:
+        values, where = dict(bento_serve), "the bento's build arguments"
+    else:
+        values, where = from_params()
+    settings = ServeSettings.from_mapping(values, where)
+    changes = {
+        key: _check(
+            key, env[name], type(getattr(ServeSettings, key)), f"environment variable {name}"
+        )
+        for name, key in ENV_OVERRIDES.items()
+        if env.get(name, "") != ""
+    }
+    return dataclasses.replace(settings, **changes)

@@ -1,0 +1,101 @@
+"""`fullcycle package` in a real project: model store, bento, .bento archive; then a teammate's
+fresh BentoML home imports the archive and serves it with `bentoml serve <tag>`."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tarfile
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fullcycle.classifier import read_meta
+from fullcycle.errors import FullcycleError
+from fullcycle.serve import launch, package
+from tests.conftest import REPO, SMALL, make_project, run
+
+from .conftest import LABELS, METRICS, serve_project
+
+
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory: pytest.TempPathFactory, trained_model: Path) -> Path:
+    root = make_project(tmp_path_factory.mktemp("package") / "project", SMALL)
+    serve_project(root, trained_model)
+    done = run(root, "fullcycle", "package")
+    assert "exported to bentos/classifier.bento" in done.stdout
+    return root
+
+
+def test_archive_holds_the_model_and_only_the_code(packaged):
+    with tarfile.open(packaged / "bentos" / "classifier.bento") as archive:
+        names = [n.removeprefix("./") for n in archive.getnames()]
+    assert any(
+        re.fullmatch(r"models/fullcycle-classifier/[0-9a-f]{16}/model\.safetensors", n)
+        for n in names
+    )
+    assert "src/fullcycle/serve/service.py" in names
+    shipped = [n for n in names if n.startswith("src/") and n != "src/bentofile.yaml"]
+    assert all(n.startswith("src/fullcycle") for n in shipped), shipped
+    assert not [
+        n for n in names if re.search(r"(^|/)(data|tests|__pycache__|\.dvc|reports)(/|$)", n)
+    ]
+
+
+def test_a_fresh_bentoml_home_imports_and_serves_the_archive(packaged, tmp_path):
+    home = {"BENTOML_HOME": str(tmp_path / "teammate")}
+    env = {**os.environ, **home}
+    imported = subprocess.run(
+        ["bentoml", "import", str(packaged / "bentos" / "classifier.bento")],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert imported.returncode == 0, imported.stderr
+    tag = re.search(r'tag="([^"]+)"', imported.stdout).group(1)
+    assert tag.startswith("fullcycle-classifier:")
+    with launch.serving(tag, cwd=tmp_path, env=home, log_path=tmp_path / "server.log") as server:
+        meta = httpx.get(f"{server.url}/metadata").json()["model"]
+        predictions = httpx.post(f"{server.url}/classify", json={"texts": ["a", "b"]}).json()
+    assert meta["source"] == "model store" and meta["name"].startswith("fullcycle-classifier:")
+    assert meta["metrics"] == METRICS and meta["labels"] == LABELS
+    assert meta["git_commit"] == read_meta(packaged / "models" / "classifier")["git_commit"]
+    assert [p["label"] in LABELS for p in predictions] == [True, True]
+
+
+def test_the_model_store_entry_carries_the_model_card(packaged):
+    import bentoml
+
+    stored = bentoml.models.get("fullcycle-classifier:latest")
+    card = stored.info.metadata
+    assert card["metrics"] == METRICS and card["labels"] == LABELS
+    assert card["data_hash"] and card["git_commit"] and card["params"]
+    assert stored.tag.version == card["version"]
+
+
+def test_package_without_an_evaluated_model_says_what_to_run(project, trained_model):
+    done = run(project, "fullcycle", "package", check=False)
+    assert (
+        done.returncode == 2 and "fullcycle train" in done.stderr and "Traceback" not in done.stderr
+    )
+    serve_project(project, trained_model)
+    metrics = project / "reports" / "eval" / "metrics.json"
+    metrics.unlink()
+    with pytest.raises(FullcycleError, match="fullcycle evaluate"):
+        package.main()
+    metrics.write_text("{not json")
+    with pytest.raises(FullcycleError, match="metrics.json is not valid JSON"):
+        package.main()
+    assert not (project / "bentos").exists()
+
+
+def test_dvc_stage_declares_its_inputs_and_output():
+    import yaml
+
+    stage = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]["package"]
+    assert stage["cmd"] == "fullcycle package"
+    assert {"models/classifier", "reports/eval/metrics.json", "bentofile.yaml"} <= set(
+        stage["deps"]
+    )
+    assert stage["outs"] == ["bentos/classifier.bento"]
+    assert stage["params"] == ["serve"]
