@@ -1,0 +1,268 @@
+"""The drift checks: one Evidently report, and a verdict per check that a gate can trust.
+
+Each check has a score (higher = more different), a configured threshold (how big a change matters)
+and a chance level: what sampling noise alone reaches, for these sample sizes, with probability
+1 - monitor.confidence. A check alarms when its score reaches the larger of the two, so a tiny
+sample cannot false-alarm and a huge one does not alarm on trivial differences. Evidently computes
+every score and draws the report; the limits go into its metrics as tests, so the HTML and the
+summary agree.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from evidently import DataDefinition, Dataset, MulticlassClassification, Report
+from evidently.legacy.calculations.stattests.registry import get_stattest
+from evidently.legacy.core import ColumnType
+from evidently.legacy.metrics.data_drift import embeddings_drift
+from evidently.metrics import Accuracy, EmbeddingsDrift, F1Score, ValueDrift
+from evidently.metrics.embeddings import ModelDriftMethod
+from omegaconf import DictConfig
+from scipy.stats import norm
+from sklearn.exceptions import UndefinedMetricWarning
+from threadpoolctl import threadpool_limits
+
+from fullcycle.monitor.descriptors import DESCRIPTORS, Vocabulary, describe
+from fullcycle.monitor.inputs import Scored
+
+EMBEDDINGS = "embeddings"
+MEASURES = {
+    "text": "AUC of Evidently's TF-IDF domain classifier",
+    **{name: f"Wasserstein distance (normed): {what}" for name, what in DESCRIPTORS.items()},
+    EMBEDDINGS: "AUC of a domain classifier on the model's sentence embeddings",
+    "predictions": "Jensen-Shannon distance between predicted-label shares",
+    "accuracy_drop": "test-split accuracy minus accuracy on the labelled current texts",
+}
+
+
+@dataclass
+class Check:
+    name: str
+    score: float
+    threshold: float  # configured: the smallest change that matters
+    chance: float  # what noise alone reaches at these sample sizes
+
+    @property
+    def limit(self) -> float:
+        return max(self.threshold, self.chance)
+
+    @property
+    def drift(self) -> bool:
+        return bool(self.score >= self.limit)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Numbers only: summary.json is a DVC metrics file (`dvc metrics diff` compares runs)."""
+        return {
+            "score": round(self.score, 4),
+            "threshold": round(self.limit, 4),
+            "chance_level": round(self.chance, 4),
+            "drift": self.drift,
+        }
+
+
+@dataclass
+class Baseline:
+    """The model's accuracy on held-out labelled texts: what current accuracy is compared with
+    (training texts would flatter the model)."""
+
+    accuracy: float
+    rows: int
+
+
+def auc_chance(n_reference: int, n_current: int, confidence: float) -> float:
+    """Evidently's domain classifiers are scored on a random half of the rows: the AUC that a
+    classifier with nothing to learn exceeds with probability 1 - confidence (Mann-Whitney)."""
+    m, n = max(n_reference // 2, 1), max(n_current // 2, 1)
+    return 0.5 + norm.ppf(confidence) * math.sqrt((m + n + 1) / (12 * m * n))
+
+
+def permutation_chance(
+    reference: pd.Series,
+    current: pd.Series,
+    method: str,
+    kind: ColumnType,
+    cfg: DictConfig,
+    seed: int,
+) -> float:
+    """The score Evidently's `method` gives two samples of these sizes from one distribution:
+    mean + z * sd over random re-splits of the pooled values."""
+    pooled = pd.concat([reference, current], ignore_index=True).to_numpy()
+    test = get_stattest(reference, current, kind, method)
+    rng = np.random.default_rng(seed)
+    n = len(reference)
+    scores = []
+    for _ in range(int(cfg.permutations)):
+        shuffled = pd.Series(rng.permutation(pooled))
+        scores.append(
+            test(shuffled[:n], shuffled[n:].reset_index(drop=True), kind, 1.0).drift_score
+        )
+    return float(np.mean(scores) + norm.ppf(float(cfg.confidence)) * np.std(scores))
+
+
+def text_sample(n_reference: int, n_current: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows for the text check. Evidently's TF-IDF ignores words found in over half of all texts
+    (max_df=0.5): with current at most a third of the pooled texts, a phrase added to every current
+    text stays visible. Reference at twice current keeps the classifier's classes balanced enough
+    to learn a topic shift."""
+    rng = np.random.default_rng(seed)
+    n_cur = min(n_current, n_reference // 2)
+    n_ref = min(n_reference, 2 * n_cur)
+    return np.sort(rng.choice(n_reference, n_ref, replace=False)), np.sort(
+        rng.choice(n_current, n_cur, replace=False)
+    )
+
+
+def frames(reference: Scored, current: Scored, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per text: the text (only for rows in the text check's sample), the descriptors,
+    the predicted and true labels, and the embedding (one column per dimension)."""
+    vocabulary = Vocabulary(reference.texts.texts["text"])
+    ref_rows, cur_rows = text_sample(len(reference.texts), len(current.texts), seed)
+    out = []
+    for side, rows, own in ((reference, ref_rows, True), (current, cur_rows, False)):
+        texts = side.texts.texts
+        sampled = pd.Series([None] * len(texts), dtype=object)
+        sampled[rows] = texts["text"].to_numpy()[rows]
+        dims = side.embeddings.shape[1]
+        out.append(
+            pd.concat(
+                [
+                    pd.DataFrame({"text": sampled}),
+                    describe(texts["text"], vocabulary, leave_one_out=own),
+                    pd.DataFrame(
+                        {"prediction": side.predicted, "label": texts["label"].to_numpy()}
+                    ),
+                    pd.DataFrame(side.embeddings, columns=[f"emb_{i}" for i in range(dims)]),
+                ],
+                axis=1,
+            )
+        )
+    return out[0], out[1]
+
+
+@contextmanager
+def embedding_map_rows(rows: int) -> Iterator[None]:
+    """Evidently draws a t-SNE map of up to 2,500 embeddings per side: about a minute on two cores.
+    A smaller sample draws the same picture in seconds (the drift score uses every row)."""
+    saved = embeddings_drift.SAMPLE_CONSTANT
+    embeddings_drift.SAMPLE_CONSTANT = int(rows)
+    try:
+        yield
+    finally:
+        embeddings_drift.SAMPLE_CONSTANT = saved
+
+
+def chance_levels(ref: pd.DataFrame, cur: pd.DataFrame, cfg: DictConfig, seed: int) -> dict:
+    """Each drift check's chance level for these sample sizes."""
+    confidence = float(cfg.confidence)
+    n_text_ref, n_text_cur = int(ref["text"].notna().sum()), int(cur["text"].notna().sum())
+    levels = {"text": auc_chance(n_text_ref, n_text_cur, confidence)}
+    for i, name in enumerate(DESCRIPTORS):
+        levels[name] = permutation_chance(
+            ref[name], cur[name], "wasserstein", ColumnType.Numerical, cfg, seed + i
+        )
+    levels[EMBEDDINGS] = auc_chance(len(ref), len(cur), confidence)
+    levels["predictions"] = permutation_chance(
+        ref["prediction"], cur["prediction"], "jensenshannon", ColumnType.Categorical, cfg, seed
+    )
+    return levels
+
+
+def drift_metric(check: Check):
+    """The Evidently metric that scores `check`, with its limit as the metric's test."""
+    from evidently.tests import lt
+
+    limit, tests = check.limit, [lt(check.limit)]
+    if check.name == "text":
+        return ValueDrift(
+            column="text", method="abs_text_content_drift", threshold=limit, tests=tests
+        )
+    if check.name in DESCRIPTORS:
+        return ValueDrift(column=check.name, method="wasserstein", threshold=limit, tests=tests)
+    if check.name == EMBEDDINGS:
+        method = ModelDriftMethod(threshold=limit)
+        return EmbeddingsDrift(embeddings_name=EMBEDDINGS, drift_method=method, tests=tests)
+    return ValueDrift(column="prediction", method="jensenshannon", threshold=limit, tests=tests)
+
+
+def evaluate(
+    reference: Scored,
+    current: Scored,
+    cfg: DictConfig,
+    seed: int,
+    labels: list[str],
+    baseline: Baseline | None = None,
+):
+    """Run every check in one Evidently report; returns (snapshot, checks)."""
+    from evidently.tests import gte
+
+    ref, cur = frames(reference, current, seed)
+    levels = chance_levels(ref, cur, cfg, seed)
+    drift = [Check(name, math.nan, float(cfg.thresholds[name]), levels[name]) for name in levels]
+    metrics = [drift_metric(check) for check in drift]
+
+    labelled = cur["label"].notna()
+    quality, classification = None, None
+    if baseline is not None and labelled.sum() >= int(cfg.min_rows):
+        quality = accuracy_check(cur[labelled], baseline, cfg.thresholds, float(cfg.confidence))
+        if labelled.all() and set(cur["label"]) <= set(labels) and _not_binary(ref, cur):
+            # Evidently's view of it: accuracy and F1 on current next to the training split's
+            metrics += [Accuracy(tests=[gte(baseline.accuracy - quality.limit)]), F1Score()]
+            classification = [
+                MulticlassClassification(target="label", prediction_labels="prediction")
+            ]
+    if classification is None:
+        ref, cur = ref.drop(columns="label"), cur.drop(columns="label")
+    definition = DataDefinition(
+        text_columns=["text"],
+        numerical_columns=list(DESCRIPTORS),
+        categorical_columns=["prediction", "label"] if classification else ["prediction"],
+        embeddings={EMBEDDINGS: [c for c in ref.columns if c.startswith("emb_")]},
+        classification=classification,
+    )
+    # one OpenMP thread: t-SNE's threads spin-wait when the cores are busy (10x slower on a
+    # shared 2-core machine), and the single-threaded map of 1,000 points takes seconds anyway
+    with (
+        embedding_map_rows(int(cfg.embedding_map_rows)),
+        threadpool_limits(1, user_api="openmp"),
+        warnings.catch_warnings(),
+    ):
+        # per-class precision of a class never predicted is 0 by definition, not news to a reader
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        snapshot = Report(metrics).run(
+            Dataset.from_pandas(cur, data_definition=definition),
+            Dataset.from_pandas(ref, data_definition=definition),
+        )
+    for check, metric in zip(drift, metrics, strict=False):
+        check.score = float(snapshot.context.get_metric_result(metric).value)
+    return snapshot, drift + ([quality] if quality is not None else [])
+
+
+def accuracy_check(
+    labelled: pd.DataFrame, baseline: Baseline, limits: DictConfig, confidence: float
+) -> Check:
+    """Accuracy drop against the test split, with a two-proportion chance level."""
+    n = len(labelled)
+    accuracy = float((labelled["prediction"] == labelled["label"]).mean())
+    pooled = (accuracy * n + baseline.accuracy * baseline.rows) / (n + baseline.rows)
+    spread = math.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / n + 1 / baseline.rows))
+    return Check(
+        "accuracy_drop",
+        baseline.accuracy - accuracy,
+        float(limits.accuracy_drop),
+        norm.ppf(confidence) * spread,
+    )
+
+
+def _not_binary(*frames: pd.DataFrame) -> bool:
+    """Evidently's accuracy and F1 take a side whose labels and predictions hold exactly two
+    classes for a binary task with classes 0/1 and fail (KeyError) on named classes. Our own
+    accuracy check runs regardless; only Evidently's view of it is left out then."""
+    return all(len(set(f["label"]) | set(f["prediction"])) != 2 for f in frames)

@@ -1,0 +1,116 @@
+"""What the monitor compares: the training texts (reference) and the texts the model sees now
+(current), both scored by the current model.
+
+Current is, first match wins: the file given with `--current`; the captured traffic in
+`monitor.production_dir` (every *.jsonl file `fullcycle serve` wrote); the held-out `production`
+split from `prepare`. Every file goes through prepare's own reading and checks (labels optional).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+
+from fullcycle.classifier import Classifier
+from fullcycle.data.prepare import load_and_validate
+from fullcycle.train.splits import read_split
+
+CAPTURE_GLOB = "*.jsonl"
+
+
+@dataclass
+class TextSet:
+    """Texts (columns `text`, `label`: None where unlabelled) and where they came from."""
+
+    texts: pd.DataFrame
+    source: str
+    duplicates: int = 0  # repeated texts dropped (see distinct)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    @property
+    def labelled(self) -> pd.DataFrame:
+        return self.texts[self.texts["label"].notna()]
+
+
+@dataclass
+class Scored:
+    """A TextSet with the model's predicted label and sentence embedding for every text."""
+
+    texts: TextSet
+    predicted: np.ndarray  # label strings
+    embeddings: np.ndarray  # (rows, hidden size) float32
+
+
+def distinct(texts: pd.DataFrame, source: str) -> TextSet:
+    """Count each text once. A repeated text would sit on both sides of the domain classifiers'
+    train/test split and make identical traffic look different from the training data."""
+    unique = texts.drop_duplicates(subset="text", keep="first").reset_index(drop=True)
+    return TextSet(unique, source, duplicates=len(texts) - len(unique))
+
+
+def reference(data: DictConfig, labels: list[str]) -> TextSet:
+    processed = Path(data.processed_dir)
+    train = read_split(processed, "train", labels, labels_from="the model's labels")
+    return distinct(train[["text", "label"]], f"training split ({processed / 'train.parquet'})")
+
+
+def held_out_test(data: DictConfig, labels: list[str]) -> pd.DataFrame:
+    """The test split: the held-out labelled texts the current accuracy is compared with."""
+    return read_split(Path(data.processed_dir), "test", labels, labels_from="the model's labels")
+
+
+def current(
+    data: DictConfig, monitor: DictConfig, labels: list[str], path: str | None = None
+) -> TextSet:
+    """The current texts (see the module docstring for where they come from)."""
+    if path is not None:
+        return distinct(read_file(data, path), str(path))
+    captured = sorted(Path(monitor.production_dir).glob(CAPTURE_GLOB))
+    if captured:
+        # the service writes `text` (and `predicted`, never `label`) whatever the training columns
+        traffic = OmegaConf.merge(data, {"text_col": "text", "label_col": "label"})
+        frames = [read_file(traffic, p) for p in captured]
+        texts = pd.concat(frames, ignore_index=True)
+        if len(texts):
+            where = f"captured traffic ({len(captured)} file(s) in {monitor.production_dir}/)"
+            return distinct(texts, where)
+    processed = Path(data.processed_dir)
+    split = read_split(processed, "production", labels, labels_from="the model's labels")
+    where = f"held-out production split ({processed / 'production.parquet'})"
+    return distinct(split[["text", "label"]], where)
+
+
+def read_file(data: DictConfig, path: str | Path) -> pd.DataFrame:
+    """A data file through prepare's checks, labels optional; an empty file is zero rows (a
+    capture file exists before the first request), never an error."""
+    path = Path(path)
+    if path.is_file() and path.suffix.lower() != ".parquet" and not path.read_bytes().strip():
+        return pd.DataFrame({"text": [], "label": []}, dtype=object)
+    validation = load_and_validate(data, path=str(path), require_labels=False)
+    if validation.rows == 0:  # a header without rows, an empty Parquet file
+        return pd.DataFrame({"text": [], "label": []}, dtype=object)
+    clean = validation.raise_if_invalid(
+        int(data.get("max_errors", 20)),
+        hint=f"Fix the rows above in {path}, then run `fullcycle monitor` again.",
+    )
+    return clean[["text", "label"]]
+
+
+def score(model: Classifier, texts: TextSet, batch_size: int) -> Scored:
+    batch = list(texts.texts["text"])
+    if not batch:
+        return Scored(texts, np.array([], dtype=object), np.zeros((0, 0), dtype=np.float32))
+    predicted = score_labels(model, batch, batch_size)
+    return Scored(texts, predicted, model.embed(batch, batch_size).numpy())
+
+
+def score_labels(model: Classifier, texts: list[str], batch_size: int) -> np.ndarray:
+    """The model's predicted label for each text, as strings."""
+    probs = model.probabilities(texts, batch_size)
+    return np.array(model.labels, dtype=object)[probs.argmax(-1).numpy()]

@@ -1,0 +1,190 @@
+"""`fullcycle monitor` end to end: a real `dvc repro` of the stage, the CI gate, ad-hoc files,
+empty and tiny current sets, bad input. A small project (40 texts per class, tiny model)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from omegaconf import OmegaConf
+
+from fullcycle import params
+from fullcycle.cli import main
+from fullcycle.monitor import inputs
+
+from ..conftest import SMALL, make_project, run
+from .conftest import docstrings, write_jsonl
+
+OVERRIDES = [*SMALL, "monitor.min_rows=20", "monitor.permutations=100"]
+
+
+@pytest.fixture(scope="module")
+def small_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The pipeline up to the model, run by DVC: 120 training texts, 30 held-out production
+    texts, the tiny model trained for one epoch."""
+    root = make_project(tmp_path_factory.mktemp("monitor") / "project", OVERRIDES)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("OMP_NUM_THREADS", "1")  # torch in subprocesses: 2 threads crawl on 2 busy cores
+        run(root, "dvc", "repro", "train", timeout=300)
+    return root
+
+
+@pytest.fixture
+def in_project(small_project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(small_project)
+    return small_project
+
+
+def summary_of(path: Path) -> dict:
+    return json.loads((path / "summary.json").read_text())
+
+
+def test_dvc_repro_runs_the_stage_and_reruns_on_new_traffic(small_project: Path, monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    done = run(small_project, "dvc", "repro", "monitor")
+    assert "Running stage 'monitor'" in done.stdout and "Running stage 'train'" not in done.stdout
+    assert "no drift detected" in done.stdout  # the plain-text verdict
+    report = small_project / "reports" / "drift"
+    summary = summary_of(report)
+    assert summary["verdict"] == "no drift", summary
+    assert summary["sources"]["current"].startswith("held-out production split")
+    assert summary["rows"] == {
+        "reference": 120,
+        "current": 30,
+        "current_labelled": 30,
+        "current_duplicates_dropped": 0,
+        "test_baseline": 30,
+    }
+    assert set(summary["checks"]) == {
+        "text",
+        "text_length",
+        "word_count",
+        "non_letter_share",
+        "oov_share",
+        "embeddings",
+        "predictions",
+        "accuracy_drop",
+    }
+    html = (report / "report.html").read_text(encoding="utf-8")
+    assert "Value drift for text" in html and "Drift in embeddings" in html
+
+    shown = run(small_project, "dvc", "metrics", "show", "--json")
+    assert "drift_detected" in shown.stdout
+    again = run(small_project, "dvc", "repro", "monitor")
+    assert "Running stage" not in again.stdout
+
+    # traffic captured by the service is a dependency: new traffic reruns the stage
+    served = write_jsonl(small_project / "data/production/served.jsonl", ["a served text"])
+    try:
+        status = run(small_project, "dvc", "status", "monitor")
+        assert "modified:           data/production" in status.stdout, status.stdout
+    finally:
+        served.unlink()
+
+
+def test_fail_on_drift_gates_captured_traffic(in_project: Path, tmp_path: Path, capsys):
+    served = in_project / "data/production/served.jsonl"
+    write_jsonl(served, docstrings()[:60], predicted="tech", score=0.9, model="x")  # as serve does
+    out = tmp_path / "report"
+    try:
+        assert main(["monitor", "--fail-on-drift", "--out", str(out)]) == 1
+    finally:
+        served.unlink()
+    assert "DRIFT: drift detected in" in capsys.readouterr().out
+    summary = summary_of(out)
+    assert summary["drift_detected"] and summary["rows"]["current_labelled"] == 0
+    assert summary["sources"]["current"].startswith("captured traffic (1 file(s)")
+    assert "accuracy_drop" not in summary["checks"]  # unlabelled: no quality check
+
+
+def test_current_file_with_labels_passes_the_gate(in_project: Path, tmp_path: Path, capsys):
+    held_out = tmp_path / "held_out.csv"
+    pd.read_parquet(in_project / "data/processed/production.parquet").to_csv(held_out, index=False)
+    out = tmp_path / "report"
+    assert main(["monitor", "--current", str(held_out), "--fail-on-drift", "--out", str(out)]) == 0
+    assert "no drift detected (8 checks)" in capsys.readouterr().out
+    summary = summary_of(out)
+    assert summary["sources"]["current"] == str(held_out) and "accuracy_drop" in summary["checks"]
+
+
+@pytest.mark.parametrize("content", ["", "text\n", '{"text": "only one text"}\n' * 3])
+def test_empty_and_tiny_current_sets_are_not_judged(in_project, tmp_path, capsys, content):
+    path = tmp_path / ("current.csv" if content.startswith("text") else "current.jsonl")
+    path.write_text(content, encoding="utf-8")
+    out = tmp_path / "report"
+    assert main(["monitor", "--current", str(path), "--fail-on-drift", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "too few texts to judge drift" in printed and "monitor.min_rows" in printed
+    summary = summary_of(out)
+    assert summary["verdict"] == "too few rows" and not summary["drift_detected"]
+    assert summary["rows"]["current"] == (1 if "only one" in content else 0)  # repeats count once
+    assert "too few texts" in (out / "report.html").read_text()
+
+
+def test_an_empty_capture_file_falls_back_to_the_production_split(in_project):
+    cfg = params.load()
+    served = write_jsonl(in_project / "data" / "production" / "served.jsonl", [])
+    try:
+        current = inputs.current(cfg.data, cfg.monitor, _labels(in_project))
+    finally:
+        served.unlink()
+    assert current.source.startswith("held-out production split") and len(current) == 30
+
+
+def _labels(project: Path) -> list[str]:
+    return json.loads((project / "data/processed/labels.json").read_text())
+
+
+def test_bad_current_file_is_a_clear_error_and_writes_nothing(in_project, tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("body,label\nsome text,tech\n", encoding="utf-8")
+    out = tmp_path / "report"
+    assert main(["monitor", "--current", str(bad), "--out", str(out)]) == 2  # 1 means drift
+    err = capsys.readouterr().err
+    assert f"{bad}, column 'text': column not found (the file has: body, label)" in err
+    assert not out.exists()
+
+    assert main(["monitor", "--current", str(tmp_path / "missing.csv"), "--out", str(out)]) == 2
+    assert "data file not found" in capsys.readouterr().err and not out.exists()
+
+
+def test_missing_model_says_what_to_run(in_project, tmp_path, monkeypatch, capsys):
+    shutil.copytree(in_project / "data", tmp_path / "data")
+    shutil.copy(in_project / "params.yaml", tmp_path / "params.yaml")
+    monkeypatch.chdir(tmp_path)
+    assert main(["monitor", "--out", str(tmp_path / "out")]) == 2
+    assert "run `fullcycle train`" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "says"),
+    [
+        (
+            "confidence",
+            1.5,
+            "monitor.confidence = 1.5: must be a number of at least 0.5 and at most",
+        ),
+        ("min_rows", 5, "monitor.min_rows = 5: must be a whole number of at least 20"),
+        ("permutations", "many", "monitor.permutations = 'many': must be a whole number"),
+        ("thresholds", {"txt": 0.6}, "unknown: ['txt']; missing: ['accuracy_drop'"),
+    ],
+)
+def test_bad_monitor_settings_are_clear_errors(tmp_path, monkeypatch, capsys, key, value, says):
+    cfg = OmegaConf.create(params.compose(Path(__file__).parents[2] / "conf"))
+    cfg.monitor[key] = value
+    OmegaConf.save(cfg, tmp_path / "params.yaml")
+    monkeypatch.chdir(tmp_path)
+    assert main(["monitor"]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err
+    assert not (tmp_path / "reports").exists()
+
+
+def test_conf_thresholds_cover_every_check():
+    from fullcycle.monitor.checks import MEASURES
+
+    conf = OmegaConf.load(Path(__file__).parents[2] / "conf" / "monitor" / "default.yaml")
+    assert set(conf.thresholds) == set(MEASURES)
