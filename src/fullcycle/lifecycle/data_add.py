@@ -1,0 +1,152 @@
+"""`fullcycle data add PATH`: a new data version is one git commit.
+
+The file is checked with the same rules as `prepare` (nothing is added when a row is bad), copied to
+data/raw/, tracked with `dvc add`, pushed to the DVC remote when there is one, and the params are
+switched to it by editing conf/ (so `fullcycle params` and `dvc exp run` compose the same thing). The
+commit message states rows, classes and hash, and carries a `Fullcycle-Data:` trailer that
+`fullcycle history` reads. Any failure before the commit restores every file it touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+from pathlib import Path
+
+import yaml
+
+from fullcycle import params
+from fullcycle.data.commands import data_config
+from fullcycle.data.prepare import load_and_validate
+from fullcycle.errors import FullcycleError
+from fullcycle.lifecycle import records
+from fullcycle.lifecycle.gitutil import dirty_files, dvc, dvc_remote, git, repo_root
+
+RAW_DIR = Path("data/raw")
+CONFIG = Path("conf/config.yaml")
+FILE_OPTION = Path("conf/data/file.yaml")
+
+
+def add(args: argparse.Namespace) -> int:
+    root = repo_root()
+    if root.resolve() != Path.cwd().resolve() or not CONFIG.is_file():
+        raise FullcycleError(
+            f"run `fullcycle data add` from the project root ({root}), where conf/ and dvc.yaml are."
+        )
+    src = Path(args.path)
+    data = data_config(args)
+    validation = load_and_validate(data, path=str(src))
+    clean = validation.raise_if_invalid(
+        int(data.max_errors), hint=f"{src} was not added: fix the rows above and add it again."
+    )
+    dest = destination(src, args.name)
+    dvc_file = Path(f"{dest}.dvc")
+    touched = [CONFIG, FILE_OPTION, Path(params.PARAMS_FILE), dvc_file, RAW_DIR / ".gitignore"]
+    dirty = set(dirty_files()) & {str(p) for p in touched}
+    if dirty:
+        raise FullcycleError(
+            f"cannot add data: {', '.join(sorted(dirty))} has uncommitted changes that this "
+            "commit would sweep in. Commit or revert them first."
+        )
+
+    saved = {p: p.read_bytes() if p.is_file() else None for p in [*touched, dest]}
+    try:
+        if src.resolve() != dest.resolve():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dest)
+        dvc("add", str(dest))
+        md5 = yaml.safe_load(dvc_file.read_text())["outs"][0]["md5"]
+        switch_params(dest, args)
+        remote = dvc_remote()
+        if remote:
+            try:
+                dvc("push", "-r", remote, str(dvc_file))
+            except FullcycleError as exc:
+                raise FullcycleError(
+                    f"{exc}\nThe data could not be pushed to the DVC remote '{remote}', so nothing "
+                    "was added or committed. Fix the remote (`dvc remote list`) and add it again."
+                ) from None
+        git("add", "--", *[str(p) for p in touched if p.exists()])
+        if not git("diff", "--cached", "--name-only", "--", *map(str, touched)):
+            print(f"{dest} (md5 {md5[:8]}) is already the current data version: nothing to commit.")
+            return 0
+        classes = clean["label"].value_counts().sort_index()
+        record = records.DataVersion(str(dest), len(clean), len(classes), md5)
+        body = (
+            "classes: "
+            + ", ".join(f"{k} {v}" for k, v in classes.items())
+            + f"\nrows read: {validation.rows}, exact duplicates dropped: {validation.duplicates}"
+            + f"\nadded from: {src}"
+        )
+        git(
+            "commit",
+            "-q",
+            "-m",
+            record.message(body),
+            "--",
+            *[str(p) for p in touched if p.exists()],
+        )
+    except BaseException:
+        _restore(saved, touched)
+        raise
+    sha = git("rev-parse", "--short", "HEAD")
+    pushed = (
+        f"pushed to DVC remote '{remote}'" if remote else "no DVC remote configured (not pushed)"
+    )
+    print(f"{record.summary()}\ncommitted {sha}; {pushed}. Run `dvc exp run` to train on it.")
+    return 0
+
+
+def destination(src: Path, name: str | None) -> Path:
+    """data/raw/<name>, keeping the source's extension (the reader picks the format from it)."""
+    name = name or src.name
+    if "/" in name or "\\" in name or name.startswith("."):
+        raise FullcycleError(f"--name '{name}' must be a plain file name, e.g. reviews.csv.")
+    if not Path(name).suffix:
+        name += src.suffix
+    if Path(name).suffix.lower() != src.suffix.lower():
+        raise FullcycleError(
+            f"--name '{name}' changes the file type of {src} ({src.suffix}): keep the extension."
+        )
+    return RAW_DIR / name
+
+
+def switch_params(dest: Path, args: argparse.Namespace) -> None:
+    """Point conf/ at the new file (data group option `file`), then regenerate params.yaml."""
+    text = CONFIG.read_text(encoding="utf-8")
+    new, count = re.subn(r"(?m)^(\s*-\s*data\s*:\s*)[\w.-]+", r"\g<1>file", text, count=1)
+    if not count:
+        raise FullcycleError(f"{CONFIG} has no `- data: ...` entry in its defaults list.")
+    CONFIG.write_text(new, encoding="utf-8")
+    values = {"path": str(dest)}
+    for flag in ("text_col", "label_col"):
+        if getattr(args, flag, None):
+            values[flag] = getattr(args, flag)
+    text = (
+        FILE_OPTION.read_text(encoding="utf-8")
+        if FILE_OPTION.is_file()
+        else ("defaults:\n  - bbc\n  - _self_\nsource: file\n")
+    )
+    for key, value in values.items():
+        text = set_key(text, key, value)
+    FILE_OPTION.write_text(text, encoding="utf-8")
+    params.write()
+
+
+def set_key(text: str, key: str, value: str) -> str:
+    """Set a top-level `key: value` in a YAML text, keeping its comment; append it if absent."""
+    pattern = re.compile(rf"(?m)^{re.escape(key)}:[ \t]*(?:[^#\n]*?)([ \t]+#[^\n]*)?$")
+    if pattern.search(text):
+        return pattern.sub(lambda m: f"{key}: {value}{m.group(1) or ''}", text, count=1)
+    return text.rstrip("\n") + f"\n{key}: {value}\n"
+
+
+def _restore(saved: dict[Path, bytes | None], touched: list[Path]) -> None:
+    """Put every touched file back as it was (and unstage it): a failed add leaves no trace."""
+    git("reset", "-q", "--", *[str(p) for p in touched], check=False)
+    for path, content in saved.items():
+        if content is None:
+            path.unlink(missing_ok=True)
+        else:
+            path.write_bytes(content)

@@ -1,0 +1,184 @@
+"""`fullcycle release`: on main, the model at HEAD becomes a registered version with a stage.
+
+GTO owns the registry grammar: an annotated tag `classifier@v0.2.0` registers a version and
+`classifier#prod#3` assigns a stage; `dvc.yaml`'s `artifacts:` declares which path is the model.
+A new version is registered only when the model itself changed (its hash in dvc.lock), so pushes
+that touch only docs re-use the current version. The tags are created locally, the Bento is built,
+and only then are the tags pushed in one atomic push; any failure deletes the tags it created.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+from typing import Any
+
+import yaml
+
+from fullcycle.errors import FullcycleError
+from fullcycle.lifecycle import records
+from fullcycle.lifecycle.experiments import EVAL_METRICS, flatten
+from fullcycle.lifecycle.gitutil import (
+    current_branch,
+    dvc,
+    dvc_remote,
+    git,
+    read_tracked,
+    repo_root,
+    require_clean,
+    require_remote,
+    rev_parse,
+    show_file,
+)
+from fullcycle.lifecycle.promote import settings
+
+LABELS = "data/processed/labels.json"
+FIRST_VERSION = "v0.1.0"
+
+
+def declared_artifact(name: str, rev: str = "HEAD") -> str:
+    """The path `dvc.yaml` declares for artifact `name` at `rev`."""
+    text = show_file(rev, "dvc.yaml") or ""
+    artifacts = (yaml.safe_load(text) or {}).get("artifacts") or {}
+    if name not in artifacts or not artifacts[name].get("path"):
+        raise FullcycleError(
+            f"dvc.yaml at {rev} declares no artifact '{name}': add\n  artifacts:\n    {name}:\n"
+            f"      path: models/{name}\n      type: model\nand commit it (the registry tags refer to it)."
+        )
+    return str(artifacts[name]["path"]).rstrip("/")
+
+
+def model_hash(path: str, rev: str) -> str | None:
+    """The hash dvc.lock records for the output `path` at `rev` (None: not trained there)."""
+    lock = yaml.safe_load(show_file(rev, "dvc.lock") or "") or {}
+    for stage in (lock.get("stages") or {}).values():
+        for out in stage.get("outs") or []:
+            if str(out.get("path", "")).rstrip("/") == path:
+                return out.get("md5") or out.get("hash")
+    return None
+
+
+def eval_metrics(rev: str) -> dict[str, float]:
+    text = read_tracked(EVAL_METRICS, rev)
+    try:
+        tree = json.loads(text) if text else {}
+    except json.JSONDecodeError:
+        return {}
+    flat = flatten(tree.get("test", tree), "test." if "test" in tree else "")
+    return {  # the headline numbers (test.f1_macro, ...); per-class ones stay in the file
+        k: v
+        for k, v in flat.items()
+        if isinstance(v, int | float) and not isinstance(v, bool) and k.count(".") <= 1
+    }
+
+
+def next_version(latest: Any, head: str, bump: str) -> str:
+    from gto.versions import SemVer
+
+    if latest is None:
+        return FIRST_VERSION
+    if bump == "auto":
+        old, new = read_tracked(LABELS, latest.commit_hexsha), read_tracked(LABELS, head)
+        bump = "major" if old and new and json.loads(old) != json.loads(new) else "minor"
+    return (
+        SemVer(latest.version)
+        .bump(bump_major=bump == "major", bump_minor=bump == "minor", bump_patch=bump == "patch")
+        .version
+    )
+
+
+def release(args: argparse.Namespace) -> int:
+    from gto import api as gto
+    from gto.exceptions import ArtifactNotFound, GTOException
+
+    root = repo_root()
+    require_clean("release")
+    cfg = settings()
+    artifact, stage, base = (
+        str(cfg["artifact"]),
+        args.stage or str(cfg["release_stage"]),
+        str(cfg["base"]),
+    )
+    if current_branch() != base:
+        raise FullcycleError(
+            f"release runs on '{base}' (you are on {current_branch() or 'a detached HEAD'}): "
+            f"merge the promotion PR, then `git checkout {base}` and release from there."
+        )
+    require_remote("origin")
+    head = rev_parse("HEAD") or ""
+    path = declared_artifact(artifact)
+    md5 = model_hash(path, head)
+    if md5 is None:
+        raise FullcycleError(
+            f"dvc.lock at HEAD records no output '{path}': the model was never trained on this "
+            "commit. Run `dvc repro` (or merge a promotion PR) and commit dvc.lock."
+        )
+
+    try:
+        latest = gto.find_latest_version(str(root), artifact)
+    except ArtifactNotFound:  # nothing registered yet
+        latest = None
+    before = set(git("tag", "--list").split())
+    try:
+        if latest and model_hash(path, latest.commit_hexsha) == md5:
+            version = latest.version
+            print(f"the model is unchanged since {artifact}@{version} ({latest.commit_hexsha[:7]})")
+        else:
+            version = next_version(latest, head, args.bump)
+            metrics = eval_metrics(head)
+            gto.register(
+                str(root),
+                artifact,
+                "HEAD",
+                version=version,
+                message=records.Release(artifact, version, metrics).message(),
+            )
+            print(
+                f"registered {artifact}@{version}: "
+                + (records.format_fields(metrics) or "no metrics")
+            )
+        current = gto.find_versions_in_stage(str(root), artifact, stage)
+        current = current if isinstance(current, list) else [current] if current else []
+        if any(v.version == version for v in current):
+            print(f"{artifact}@{version} is already in stage '{stage}'")
+        else:
+            gto.assign(
+                str(root),
+                artifact,
+                stage,
+                version=version,
+                message=f"Assigning stage {stage} to artifact {artifact} version {version}",
+            )
+            print(f"assigned stage '{stage}' to {artifact}@{version}")
+        if not args.no_bento:
+            build_bento(path)
+        new = sorted(set(git("tag", "--list").split()) - before)
+        if new:
+            git("push", "--atomic", "origin", *[f"refs/tags/{t}" for t in new])
+    except BaseException as exc:
+        created = sorted(set(git("tag", "--list").split()) - before)
+        if created:
+            git("tag", "-d", *created, check=False)
+        if isinstance(exc, GTOException):
+            raise FullcycleError(f"GTO refused: {exc}. No tags were kept or pushed.") from None
+        raise
+    print(f"pushed tags to origin: {', '.join(new)}" if new else "nothing new to push")
+    return 0
+
+
+def build_bento(model_path: str) -> None:
+    """Build the Bento with the package stage's own function, from HEAD's model: the outputs it
+    reads are first checked out (or pulled) to match HEAD's dvc.lock, not whatever ran last."""
+    try:
+        package = importlib.import_module("fullcycle.serve.package")
+    except ImportError:
+        print(
+            "note: fullcycle.serve.package is not available in this install, so no Bento was "
+            "built; build it later with `fullcycle package`."
+        )
+        return
+    targets = [model_path, EVAL_METRICS]
+    remote = dvc_remote()
+    dvc("pull", "-r", remote, *targets) if remote else dvc("checkout", *targets)
+    package.main()

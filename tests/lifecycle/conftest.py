@@ -1,0 +1,147 @@
+"""A real lifecycle sandbox: a project repo with a bare git `origin` and a local DVC remote.
+
+Layout under one folder (all links between them relative, so a copy is an independent sandbox):
+  project/   the git repo (cwd of the tests), `origin` -> ../origin.git, DVC remote -> ../dvc-remote
+  origin.git the bare remote standing in for GitHub's git side
+  dvc-remote the DVC remote
+The expensive part (data add + two `dvc exp run`s) is built once per session; tests take a copy.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import git as git_in
+from tests.conftest import make_project, run
+from tests.lifecycle.fake_github import FakeGitHub
+
+# The tiny profile as `dvc exp run` flags: each run recomposes conf/ into params.yaml (hydra).
+EXP_FLAGS = ["-S", "model=tiny", "-S", "trainer.max_epochs=1"]
+# Up to evaluate: packaging a bento per experiment is release's job, not the experiment's.
+EXP_TARGETS = ["evaluate"]
+
+
+@dataclass
+class Sandbox:
+    base: Path
+
+    @property
+    def root(self) -> Path:
+        return self.base / "project"
+
+    @property
+    def origin(self) -> Path:
+        return self.base / "origin.git"
+
+    def git(self, *args: str) -> str:
+        return git_in(self.root, *args)
+
+    def origin_git(self, *args: str) -> str:
+        return git_in(self.origin, *args)
+
+    def copy(self, dest: Path) -> Sandbox:
+        shutil.copytree(self.base, dest, symlinks=True)
+        return Sandbox(dest)
+
+
+def small_csv(path: Path, per_class: int = 40, seed: int = 0) -> Path:
+    """A labelled CSV drawn from the BBC corpus: `per_class` rows of each of the 5 topics."""
+    from fullcycle.data.sources import read_bbc_news
+
+    table = read_bbc_news().drop_duplicates("text").sample(frac=1.0, random_state=seed)
+    sample = table.groupby("label").head(per_class).sort_values("label")
+    pd.DataFrame({"text": sample["text"], "label": sample["label"]}).to_csv(path, index=False)
+    return path
+
+
+def set_gate(root: Path, **values: object) -> None:
+    """Edit conf/promote/default.yaml, recompose params.yaml and commit both (the gate is read
+    from the base branch's committed params)."""
+    from fullcycle import params
+    from fullcycle.lifecycle.data_add import set_key
+
+    conf = root / "conf/promote/default.yaml"
+    text = conf.read_text()
+    for key, value in values.items():
+        text = set_key(text, key, str(value))
+    conf.write_text(text)
+    params.write(root / "params.yaml", root / "conf")
+    git_in(root, "commit", "-qam", f"promotion gate: {values}")
+
+
+def make_sandbox(base: Path) -> Sandbox:
+    box = Sandbox(base)
+    root = make_project(box.root, overrides=[])
+    # The tiny model cannot beat TF-IDF: the sandbox lets any candidate past the baseline rule
+    # (the gate's rules have their own tests).
+    set_gate(root, baseline_margin=-1.0)
+    git_in(base, "init", "-q", "--bare", "-b", "main", "origin.git")
+    git_in(root, "remote", "add", "origin", "../origin.git")
+    git_in(root, "push", "-q", "origin", "main")
+    (base / "dvc-remote").mkdir()
+    run(root, "dvc", "remote", "add", "--local", "-d", "store", "../dvc-remote")
+    return box
+
+
+@pytest.fixture(scope="session")
+def news_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A valid labelled CSV: 40 BBC articles of each of the 5 topics."""
+    return small_csv(tmp_path_factory.mktemp("data") / "news.csv")
+
+
+@pytest.fixture
+def bare(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    """A fresh sandbox (no data added, no experiments), cwd in its project."""
+    box = make_sandbox(tmp_path / "sandbox")
+    monkeypatch.chdir(box.root)
+    return box
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory: pytest.TempPathFactory, news_csv: Path) -> Sandbox:
+    """A sandbox after `fullcycle data add` and two experiments: `good` and `weak` (lower lr)."""
+    box = make_sandbox(tmp_path_factory.mktemp("lifecycle") / "sandbox")
+    run(box.root, "fullcycle", "data", "add", str(news_csv))
+    for name, lr in (("good", "0.0001"), ("weak", "0.00001")):
+        run(
+            box.root,
+            "dvc",
+            "exp",
+            "run",
+            "-q",
+            "-n",
+            name,
+            *EXP_FLAGS,
+            "-S",
+            f"train.lr={lr}",
+            *EXP_TARGETS,
+        )
+    # `dvc exp run` leaves the last experiment applied to the workspace; back to main's state
+    run(box.root, "git", "reset", "-q", "--hard")
+    run(box.root, "git", "clean", "-qfd")
+    return box
+
+
+@pytest.fixture
+def sandbox(trained: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    """A private copy of the trained sandbox, with cwd in its project."""
+    box = trained.copy(tmp_path / "sandbox")
+    monkeypatch.chdir(box.root)
+    for var in ("GITHUB_TOKEN", "GITHUB_API_URL", "GITHUB_REPOSITORY", "GITHUB_EVENT_PATH"):
+        monkeypatch.delenv(var, raising=False)
+    return box
+
+
+@pytest.fixture
+def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
+    """The fake GitHub API, with GITHUB_* pointing at it."""
+    with FakeGitHub() as fake:
+        for key, value in fake.env().items():
+            monkeypatch.setenv(key, value)
+        yield fake

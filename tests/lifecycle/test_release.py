@@ -1,0 +1,98 @@
+"""`fullcycle release`: GTO version and stage tags for the model on main, pushed atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fullcycle.cli import main
+from fullcycle.lifecycle import records
+
+
+def merge_experiment(box, experiment: str = "good") -> None:
+    """main with a trained model, as after merging a promotion PR (test_e2e does the real PR):
+    the experiment's commit merged and pushed."""
+    refs = box.git("for-each-ref", "refs/exps", "--format=%(refname) %(objectname)").splitlines()
+    sha = next(line.split()[1] for line in refs if line.split()[0].endswith(f"/{experiment}"))
+    box.git("merge", "-q", "--no-ff", sha, "-m", f"Merge experiment {experiment}")
+    box.git("push", "-q", "origin", "main")
+
+
+def origin_tags(box) -> list[str]:
+    return sorted(box.origin_git("tag", "--list").split())
+
+
+@pytest.fixture
+def merged(sandbox):
+    merge_experiment(sandbox)
+    return sandbox
+
+
+def test_release_registers_assigns_and_pushes(merged, capsys):
+    assert main(["release", "--no-bento"]) == 0
+    out = capsys.readouterr().out
+    assert "registered classifier@v0.1.0: test.accuracy=" in out
+    assert origin_tags(merged) == ["classifier#dev#1", "classifier@v0.1.0"]
+    # an annotated tag on the merge commit whose message carries the metrics
+    assert merged.git("cat-file", "-t", "classifier@v0.1.0") == "tag"
+    assert merged.git("rev-parse", "classifier@v0.1.0^{commit}") == merged.git("rev-parse", "HEAD")
+    message = merged.git("tag", "-l", "--format=%(contents)", "classifier@v0.1.0")
+    assert "test.f1_macro" in records.trailer(records.RELEASE, message)
+
+    # nothing changed: no new version, no new tag
+    assert main(["release", "--no-bento"]) == 0
+    out = capsys.readouterr().out
+    assert "unchanged since classifier@v0.1.0" in out and "nothing new to push" in out
+    # promote the same version to prod
+    assert main(["release", "--no-bento", "--stage", "prod"]) == 0
+    assert origin_tags(merged) == ["classifier#dev#1", "classifier#prod#2", "classifier@v0.1.0"]
+
+
+def test_release_runs_only_on_main_with_a_clean_tree(merged, capsys):
+    merged.git("checkout", "-q", "-b", "feature")
+    assert main(["release", "--no-bento"]) != 0
+    assert "release runs on 'main' (you are on feature)" in capsys.readouterr().err
+    merged.git("checkout", "-q", "main")
+    Path("dvc.yaml").write_text(Path("dvc.yaml").read_text() + "\n")
+    assert main(["release", "--no-bento"]) != 0
+    assert "uncommitted changes (dvc.yaml)" in capsys.readouterr().err
+    assert origin_tags(merged) == []
+
+
+def test_release_needs_a_declared_and_trained_model(sandbox, capsys):
+    # main has data but was never trained: dvc.lock records no model
+    assert main(["release", "--no-bento"]) != 0
+    assert "records no output 'models/classifier'" in capsys.readouterr().err
+    pipeline = yaml.safe_load(Path("dvc.yaml").read_text())
+    del pipeline["artifacts"]
+    Path("dvc.yaml").write_text(yaml.safe_dump(pipeline, sort_keys=False))
+    sandbox.git("commit", "-qam", "no artifacts")
+    assert main(["release", "--no-bento"]) != 0
+    assert "declares no artifact 'classifier'" in capsys.readouterr().err
+    assert sandbox.git("tag", "--list") == ""
+
+
+def test_rejected_push_keeps_no_tags(merged, capsys):
+    hook = merged.origin / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'tags are protected' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    assert main(["release", "--no-bento"]) != 0
+    err = capsys.readouterr().err
+    assert "git push --atomic" in err and "tags are protected" in err
+    assert merged.git("tag", "--list") == "" and origin_tags(merged) == []
+
+
+def test_version_bumps(monkeypatch):
+    from types import SimpleNamespace
+
+    from fullcycle.lifecycle import release
+
+    labels = {"old": '["a", "b"]', "same": '["a", "b"]', "new": '["a", "b", "c"]'}
+    monkeypatch.setattr(release, "read_tracked", lambda path, rev: labels[rev])
+    latest = SimpleNamespace(version="v0.3.1", commit_hexsha="old")
+    assert release.next_version(None, "same", "auto") == "v0.1.0"
+    assert release.next_version(latest, "same", "auto") == "v0.4.0"  # a new model: minor
+    assert release.next_version(latest, "new", "auto") == "v1.0.0"  # labels changed: major
+    assert release.next_version(latest, "same", "patch") == "v0.3.2"

@@ -1,0 +1,67 @@
+"""`fullcycle pr-comment` and `fullcycle issue`: what the workflows post, one comment/issue each."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fullcycle.cli import main
+
+
+def test_pr_comment_is_posted_once_and_edited_in_place(
+    sandbox, github, tmp_path, monkeypatch, capsys
+):
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"action": "synchronize", "pull_request": {"number": 12}}))
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
+    # what `fullcycle params ...` + `dvc repro` leave in a PR's workspace: changed params, new metrics
+    Path("params.yaml").write_text(
+        Path("params.yaml").read_text().replace("lr: 0.0001", "lr: 0.0002")
+    )
+
+    assert main(["pr-comment", "--profile", "tiny"]) == 0
+    assert "posted comment" in capsys.readouterr().out
+    [comment] = github.state.comments
+    assert comment["issue"] == 12
+    body = comment["body"]
+    assert "## fullcycle: this PR against `origin/main` (tiny profile)" in body
+    assert "| params.yaml | train.lr" in body and "0.0002" in body
+    assert "| reports/eval/metrics.json" in body and "test.f1_macro" in body
+    assert "The promotion gate would pass" in body  # the sandbox's gate lets the tiny model pass
+    assert body.endswith("<!-- fullcycle:pr-report:tiny -->")
+
+    assert main(["pr-comment", "--profile", "tiny"]) == 0
+    assert "updated comment" in capsys.readouterr().out
+    assert len(github.state.comments) == 1
+    assert len([r for r in github.state.requests if r.method == "PATCH"]) == 1
+
+
+def test_pr_comment_without_token_prints_the_comment(sandbox, capsys):
+    assert main(["pr-comment", "--pr", "3", "--base", "main"]) == 0
+    out = capsys.readouterr().out
+    assert "GITHUB_TOKEN is not set: not posting" in out and "this PR against `main`" in out
+
+
+def test_pr_comment_with_an_unknown_base(sandbox, capsys):
+    assert main(["pr-comment", "--base", "nope"]) != 0
+    assert "cannot compare with 'nope'" in capsys.readouterr().err
+
+
+def test_issue_is_opened_once_then_commented(github, tmp_path, monkeypatch, capsys):
+    summary = tmp_path / "drift.md"
+    summary.write_text("## Drift\ntext length drifted (p=0.001)\n")
+    monkeypatch.setenv("GITHUB_RUN_ID", "99")
+    args = ["issue", "--title", "Drift detected", "--body-file", str(summary), "--label", "drift"]
+    assert main(args) == 0
+    assert "opened issue #1" in capsys.readouterr().out
+    [issue] = github.state.issues
+    assert issue["labels"] == [{"name": "drift"}] and "text length drifted" in issue["body"]
+    assert "/acme/project/actions/runs/99" in issue["body"]
+    assert main(args) == 0
+    assert "commented on the open issue #1" in capsys.readouterr().out
+    assert len(github.state.issues) == 1 and len(github.state.comments) == 1
+
+
+def test_issue_needs_its_body_file(tmp_path, capsys):
+    assert main(["issue", "--title", "x", "--body-file", str(tmp_path / "missing.md")]) != 0
+    assert "missing.md not found" in capsys.readouterr().err
