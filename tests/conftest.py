@@ -6,6 +6,7 @@ as lightning-hydra-template does.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -21,11 +22,13 @@ PROJECT_FILES = [
     "conf",
     "src",
     "data/raw/README.md",
+    "data/production/README.md",  # the monitor stage depends on data/production
     "dvc.yaml",
     "params.yaml",
     ".dvc/config",
     ".dvcignore",
     ".gitignore",
+    "bentofile.yaml",
 ]
 
 # Small enough for seconds, big enough for every split to hold every class.
@@ -108,3 +111,44 @@ def project_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable
 def project(project_factory: Callable[..., Path]) -> Iterator[Path]:
     """A small project (tiny model, 40 rows per class, 1 epoch) as a git repo; cwd inside it."""
     yield project_factory()
+
+
+@contextlib.contextmanager
+def _torch_threads(n: int) -> Iterator[None]:
+    import torch
+
+    before, env = torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS")
+    torch.set_num_threads(n)
+    os.environ["OMP_NUM_THREADS"] = str(n)  # for subprocesses: fullcycle under dvc repro
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+        if env is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = env
+
+
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    """Torch on one thread: the tiny model's matrices are too small to gain from a second one, and
+    on a busy 2-core machine two threads wait on each other (measured: 7x slower per step)."""
+    with _torch_threads(1):
+        yield
+
+
+@pytest.fixture(scope="session")
+def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model trained once per session through the real prepare and train stages (40 rows
+    per class, 1 epoch): its models/classifier/ directory. Shared: treat it as read-only."""
+    from fullcycle import params
+    from fullcycle.data import prepare
+    from fullcycle.train import stage
+
+    root = make_project(tmp_path_factory.mktemp("trained") / "project", SMALL)
+    with contextlib.chdir(root), _torch_threads(1):
+        cfg = params.load()
+        prepare.run(cfg)
+        stage.run(cfg)
+    return root / "models" / "classifier"

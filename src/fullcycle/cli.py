@@ -56,6 +56,56 @@ def build_parser() -> argparse.ArgumentParser:
         "prepare", _stage("fullcycle.data.prepare:main"), "read, validate, clean and split the data"
     )
     add("baseline", _stage("fullcycle.baseline:main"), "train and score the TF-IDF baseline")
+    add(
+        "train",
+        _stage("fullcycle.train.stage:main"),
+        "fine-tune the transformer (resumes if interrupted)",
+    )
+    add(
+        "evaluate",
+        _stage("fullcycle.evaluate.stage:main"),
+        "score the model on the test split, write the model card",
+    )
+
+    # --- package and serve (BentoML) ----------------------------------------------------------
+    add(
+        "package",
+        _stage("fullcycle.serve.package:main"),
+        "store the model in BentoML, build the bento, export bentos/classifier.bento",
+    )
+    p = add(
+        "serve",
+        _command("fullcycle.serve.launch:main"),
+        "serve the model over HTTP from source (POST /classify, GET /metadata)",
+    )
+    p.add_argument("--model-dir", help="the model directory (default: serve.model_dir)")
+    p.add_argument("--host", help="bind address (default: serve.host)")
+    p.add_argument("--port", type=int, help="port (default: serve.port)")
+    p.add_argument(
+        "--capture",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="record masked requests and predictions to serve.capture_path (default: serve.capture)",
+    )
+
+    # --- monitoring (Evidently) -----------------------------------------------------------------
+    p = add(
+        "monitor",
+        _command("fullcycle.monitor.stage:main"),
+        "drift between the training texts and current traffic: reports/drift/ (a DVC stage)",
+    )
+    p.add_argument(
+        "--current",
+        metavar="PATH",
+        help="check this CSV/TSV/JSONL/Parquet file (text column, labels optional) instead of "
+        "the captured traffic or the held-out production split",
+    )
+    p.add_argument(
+        "--fail-on-drift", action="store_true", help="exit 1 when drift is detected (CI gate)"
+    )
+    p.add_argument(
+        "--out", metavar="DIR", help="where to write the report (default: reports/drift)"
+    )
 
     # --- configuration ------------------------------------------------------------------------
     p = add("params", _command("fullcycle.params:main"), "compose conf/ into params.yaml")
@@ -72,6 +122,80 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label-col", help="the label column (default: data.label_col, else 'label')")
     p.add_argument("--labels", help="comma-separated allowed labels (default: data.labels)")
     p.add_argument("--no-labels", action="store_true", help="unlabelled texts: labels optional")
+    p = add(
+        "add",
+        _command("fullcycle.lifecycle.data_add:add"),
+        "validate a data file, track it with DVC under data/raw/, switch params to it and commit",
+        data,
+    )
+    p.add_argument("path", help="a CSV, TSV, JSONL or Parquet file with text and label columns")
+    p.add_argument("--name", help="file name under data/raw/ (default: the file's own name)")
+    p.add_argument("--text-col", help="the text column (default: data.text_col, else 'text')")
+    p.add_argument("--label-col", help="the label column (default: data.label_col, else 'label')")
+
+    # --- lifecycle: experiments, promotion, releases (git + DVC + GTO + GitHub) ---------------
+    exp = add("exp", None, "work with DVC experiments").add_subparsers(
+        dest="exp_command", metavar="<exp command>", required=True
+    )
+    p = add(
+        "best",
+        _command("fullcycle.lifecycle.experiments:main_best"),
+        "name the best experiment",
+        exp,
+    )
+    p.add_argument(
+        "--metric",
+        help="section.key in reports/eval/metrics.json, or FILE:section.key "
+        "(default: test.f1_macro)",
+    )
+    p.add_argument("--lower", action="store_true", help="lower is better (e.g. a loss)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p = add(
+        "promote",
+        _command("fullcycle.lifecycle.promote:promote"),
+        "check the gate, push an experiment as a branch and open (or update) its pull request",
+    )
+    p.add_argument("experiment", nargs="?", help="experiment name or sha (default: the best one)")
+    p = add(
+        "release",
+        _command("fullcycle.lifecycle.release:release"),
+        "on main: register the model version (GTO tag), assign a stage, build the Bento, push tags",
+    )
+    p.add_argument(
+        "--stage", choices=["dev", "prod"], help="stage to assign (default: promote.release_stage)"
+    )
+    p.add_argument(
+        "--bump",
+        choices=["auto", "major", "minor", "patch"],
+        default="auto",
+        help="version bump (auto: major when the labels changed, else minor)",
+    )
+    p.add_argument("--no-bento", action="store_true", help="skip building the Bento")
+    p = add(
+        "history",
+        _command("fullcycle.lifecycle.history:main"),
+        "the lifecycle from git: data versions, promotions, releases, stages, with their metrics",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
+    p.add_argument("--limit", type=int, help="show only the newest N events")
+    p = add(
+        "pr-comment",
+        _command("fullcycle.lifecycle.report:pr_comment"),
+        "post (or update in place) one PR comment with the params and metrics diff against main",
+    )
+    p.add_argument("--pr", type=int, help="pull request number (default: from GITHUB_EVENT_PATH)")
+    p.add_argument(
+        "--base", help="git ref to compare with (default: origin/<promote.base>, else it)"
+    )
+    p.add_argument("--profile", default="", help="what was run, shown in the comment (e.g. tiny)")
+    p = add(
+        "issue",
+        _command("fullcycle.lifecycle.report:issue"),
+        "open a GitHub issue, or comment on the open one with the same title",
+    )
+    p.add_argument("--title", required=True)
+    p.add_argument("--body-file", required=True, help="markdown file with the issue text")
+    p.add_argument("--label", action="append", default=[], help="label to set (repeatable)")
     return parser
 
 

@@ -181,3 +181,11 @@ def test_unlabelled_traffic_is_valid_with_no_labels(capsys, tmp_path):
     assert code == 0, out
     code, out = validate(capsys, path)
     assert code == 1 and "column 'label': column not found" in out
+
+
+def test_jsonl_texts_may_hold_unicode_line_separators(capsys, tmp_path):
+    path = tmp_path / "d.jsonl"
+    rows = [{"text": f"{r['text']}\u2028second line\u0085", "label": r["label"]} for r in good_rows()]
+    path.write_text("\r\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\r\n")
+    code, out = validate(capsys, path)
+    assert code == 0, out

@@ -144,7 +144,8 @@ def _parse_delimited(path: Path, text: str, fmt: str) -> pd.DataFrame:
 
 def _parse_jsonl(path: Path, text: str) -> pd.DataFrame:
     records, problems = [], []
-    for line_no, line in enumerate(text.splitlines(), start=1):
+    # split on "\n" only: str.splitlines also breaks at U+2028 and U+0085, legal inside JSON strings
+    for line_no, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:

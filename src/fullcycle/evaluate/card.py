@@ -1,0 +1,110 @@
+"""reports/model_card.md: what the model is, what it came from, how good it is, where it falls short.
+
+Written for a reviewer who did not run it: numbers next to the baseline's, the data version and git
+commit to reproduce it, and the limits that the metrics alone do not show.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from omegaconf import OmegaConf
+
+
+def _num(x: Any, digits: int = 4) -> str:
+    return "n/a" if x is None else f"{x:.{digits}f}"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _versus_baseline(test: dict[str, Any], baseline: dict[str, Any] | None) -> str:
+    base = (baseline or {}).get("test", {})
+    rows = []
+    for key, name in (("accuracy", "accuracy"), ("f1_macro", "macro-F1")):
+        ours, theirs = test.get(key), base.get(key)
+        diff = "n/a" if ours is None or theirs is None else f"{ours - theirs:+.4f}"
+        rows.append([name, _num(ours), _num(theirs), diff])
+    note = (
+        ""
+        if base
+        else "\n\nNo baseline metrics found (reports/baseline/metrics.json): run `dvc repro`."
+    )
+    return (
+        _table(
+            ["metric", "this model", "baseline (TF-IDF + logistic regression)", "difference"], rows
+        )
+        + note
+    )
+
+
+def render(
+    meta: dict[str, Any],
+    metrics: dict[str, Any],
+    confusion: list[list[int]],
+    baseline: dict[str, Any] | None,
+    device: str,
+) -> str:
+    test, labels = metrics["test"], list(meta["labels"])
+    data, size = meta.get("data", {}), metrics["model"]
+    rows = data.get("rows", {})
+    acc = test["accuracy"]
+    margin = 1.96 * math.sqrt(max(acc * (1 - acc), 1e-9) / max(test["rows"], 1))
+    per_class = [
+        [label, *(_num(v[k]) for k in ("precision", "recall", "f1")), v["support"]]
+        for label, v in test["per_class"].items()
+    ]
+    matrix = [[labels[i], *row] for i, row in enumerate(confusion)]
+    params = OmegaConf.to_yaml(OmegaConf.create(meta.get("params", {}))).rstrip()
+    commit = meta.get("git_commit") or "unknown (not a git checkout)"
+    latency = metrics["latency_ms"]
+    batched = next((v for k, v in latency.items() if k.startswith("per_text_batch")), None)
+
+    return f"""# Model card: {meta.get("base_model", "?")} fine-tuned to classify texts
+
+## What it is
+A transformers sequence classifier fine-tuned from `{meta.get("base_model", "?")}` by `fullcycle train`
+({meta.get("epochs", "?")} epoch(s); the epoch with the best validation macro-F1,
+{_num(meta.get("val_f1_macro"))}, was kept). It assigns each text one of {len(labels)} labels:
+{", ".join(labels)}. It reads the first {meta["max_length"]} tokens of a text.
+{size["parameters"]:,} parameters, {size["size_mb"]} MB of weights.
+
+## Data and code
+- Data version (md5 of `{data.get("processed_dir", "data/processed")}`): `{data.get("md5", "unknown")}`
+- Rows: train {rows.get("train", "?")}, validation {rows.get("val", "?")}, test {test["rows"]}
+- Git commit: `{commit}` (reproduce: check it out, then `dvc pull && dvc repro`)
+
+## Results on the test split
+{_versus_baseline(test, baseline)}
+
+Per class:
+
+{_table(["label", "precision", "recall", "F1", "support"], per_class)}
+
+Confusion matrix (rows: actual label, columns: predicted label):
+
+{_table(["actual / predicted", *labels], matrix)}
+
+## Speed and size
+- One text at a time: {latency["one_text"]} ms (median); in batches: {batched} ms per text
+- Measured on `{device}` while the evaluate stage ran (a busy machine reads slower)
+
+## Training parameters
+```yaml
+{params}
+```
+
+## Limits
+- It only knows the labels above: every text gets one of them, however unrelated it is. The score
+  is a softmax probability, not a calibrated confidence; route low scores to a person.
+- Tested on {test["rows"]} texts from the same source as its training data: the accuracy is known to
+  about ±{margin:.3f} (95% interval), and only for texts like these.
+- Text past the first {meta["max_length"]} tokens is ignored.
+- Other languages, domains, writing styles and topics that drift over time are untested: watch
+  production traffic with the drift report before trusting it there.
+"""

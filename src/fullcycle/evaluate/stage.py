@@ -1,0 +1,142 @@
+"""`fullcycle evaluate`: score models/classifier/ on the test split.
+
+Writes reports/eval/metrics.json ({"test": {"accuracy", "f1_macro", "per_class", ...}, "latency_ms",
+"model"}), reports/eval/confusion.json (one {actual, predicted} row per test text: DVC's confusion
+plot) and reports/model_card.md. All three are written together or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from omegaconf import DictConfig
+from torchmetrics.functional.classification import (
+    multiclass_accuracy,
+    multiclass_confusion_matrix,
+    multiclass_f1_score,
+    multiclass_precision,
+    multiclass_recall,
+)
+
+from fullcycle import params
+from fullcycle.classifier import DEFAULT_DIR, Classifier
+from fullcycle.errors import FullcycleError
+from fullcycle.evaluate.card import render
+from fullcycle.io import atomic_path, read_json
+from fullcycle.train.splits import read_split
+
+METRICS = Path("reports/eval/metrics.json")
+CONFUSION = Path("reports/eval/confusion.json")
+CARD = Path("reports/model_card.md")
+BASELINE = Path("reports/baseline/metrics.json")
+LATENCY_TEXTS = 32  # single-text predictions timed (after two warm-up calls)
+BATCH_SIZE = 32
+
+
+def scores(
+    labels: Sequence[str], actual: Sequence[str], predicted: Sequence[str]
+) -> dict[str, Any]:
+    """Accuracy, macro-F1, per-class precision/recall/F1/support and the confusion matrix."""
+    index = {label: i for i, label in enumerate(labels)}
+    target = torch.tensor([index[x] for x in actual])
+    preds = torch.tensor([index[x] for x in predicted])
+    k = {"num_classes": len(labels)}
+    per_class = {
+        "precision": multiclass_precision(preds, target, average=None, **k).tolist(),
+        "recall": multiclass_recall(preds, target, average=None, **k).tolist(),
+        "f1": multiclass_f1_score(preds, target, average=None, **k).tolist(),
+    }
+    support = torch.bincount(target, minlength=len(labels)).tolist()
+    return {
+        "accuracy": round(float(multiclass_accuracy(preds, target, average="micro", **k)), 4),
+        "f1_macro": round(float(multiclass_f1_score(preds, target, average="macro", **k)), 4),
+        "rows": len(actual),
+        "per_class": {
+            label: {name: round(values[i], 4) for name, values in per_class.items()}
+            | {"support": support[i]}
+            for i, label in enumerate(labels)
+        },
+        "confusion_matrix": multiclass_confusion_matrix(preds, target, **k).tolist(),
+    }
+
+
+def latency_ms(model: Classifier, texts: Sequence[str]) -> float:
+    """Median milliseconds to classify one text on its own (what one API request costs)."""
+    sample = list(texts[:LATENCY_TEXTS])
+    model.probabilities(sample[:2], batch_size=1)  # warm-up: first calls allocate
+    times = []
+    for text in sample:
+        start = time.perf_counter()
+        model.probabilities([text], batch_size=1)
+        times.append((time.perf_counter() - start) * 1000)
+    return round(statistics.median(times), 2)
+
+
+def model_size(model: Classifier) -> dict[str, Any]:
+    weights = [p for p in model.directory.iterdir() if p.suffix in (".safetensors", ".bin")]
+    return {
+        "size_mb": round(sum(p.stat().st_size for p in weights) / 1e6, 1),
+        "parameters": sum(p.numel() for p in model.model.parameters()),
+    }
+
+
+def read_baseline() -> dict[str, Any] | None:
+    """The baseline's metrics for the card; None when the baseline stage has not run."""
+    if not BASELINE.is_file():
+        return None
+    try:
+        return read_json(BASELINE)
+    except ValueError as exc:
+        raise FullcycleError(
+            f"{BASELINE} is not valid JSON ({exc}): run `fullcycle baseline` (or `dvc repro`)."
+        ) from None
+
+
+def run(cfg: DictConfig, model_dir: str | Path = DEFAULT_DIR) -> dict[str, Any]:
+    data = params.section(cfg, "data")
+    model = Classifier(model_dir)
+    test = read_split(data.processed_dir, "test", model.labels, labels_from=f"{model_dir}'s labels")
+    texts, actual = test["text"].tolist(), test["label"].astype(str).tolist()
+
+    one_text_ms = latency_ms(model, texts)  # first: it also warms the model up
+    start = time.perf_counter()
+    probabilities = model.probabilities(texts, batch_size=BATCH_SIZE)
+    batched_ms = (time.perf_counter() - start) * 1000 / len(texts)
+    predicted = [model.labels[i] for i in probabilities.argmax(-1).tolist()]
+
+    test_scores = scores(model.labels, actual, predicted)
+    matrix = test_scores.pop("confusion_matrix")  # a table in the card, a plot in DVC
+    metrics = {
+        "test": test_scores,
+        "latency_ms": {
+            "one_text": one_text_ms,
+            f"per_text_batch_{BATCH_SIZE}": round(batched_ms, 2),
+        },
+        "model": model_size(model),
+    }
+    card = render(model.meta, metrics, matrix, read_baseline(), device=str(model.device))
+    confusion = [{"actual": a, "predicted": p} for a, p in zip(actual, predicted, strict=True)]
+    with atomic_path(METRICS) as m, atomic_path(CONFUSION) as c, atomic_path(CARD) as k:
+        m.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+        c.write_text(
+            "[\n" + ",\n".join(json.dumps(r) for r in confusion) + "\n]\n", encoding="utf-8"
+        )
+        k.write_text(card, encoding="utf-8")
+    return metrics
+
+
+def main() -> None:
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # the "Loading weights" bar says nothing here
+    test = run(params.load())["test"]
+    print(
+        f"evaluate: test accuracy {test['accuracy']:.4f}, macro-F1 {test['f1_macro']:.4f} "
+        f"({test['rows']} texts); wrote {METRICS}, {CARD}"
+    )

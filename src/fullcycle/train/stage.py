@@ -1,0 +1,227 @@
+"""`fullcycle train`: fine-tune model.name_or_path on data/processed, write models/classifier/.
+
+Reads the seed, data, model, trainer and train sections of params.yaml. Training curves go to
+dvclive/ (a stage output); the best epoch by validation macro-F1 is what gets saved. An interrupted
+run leaves checkpoints behind and the next run resumes from the last finished epoch (checkpoints.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.fabric.utilities.exceptions import MisconfigurationException
+from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.utilities import rank_zero_only
+from omegaconf import DictConfig, OmegaConf
+
+from fullcycle import classifier, params
+from fullcycle.errors import FullcycleError
+from fullcycle.io import atomic_path
+from fullcycle.train import checkpoints
+from fullcycle.train.datamodule import TextDataModule
+from fullcycle.train.module import MONITOR, TextClassifier
+
+log = logging.getLogger(__name__)
+
+MODEL_DIR = classifier.DEFAULT_DIR
+LIVE_DIR = Path("dvclive")
+
+# Texts are tokenized up front: loader worker processes would only add start-up time.
+warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+# lightning 2.6 calls an API that torch 2.13 deprecates; nothing for a user to act on
+warnings.filterwarnings("ignore", message=".*isinstance\\(treespec, LeafSpec\\)")
+
+
+def quiet() -> None:
+    """Lightning logs its device banner and tips at INFO: show them only with `fullcycle -v`.
+    Lightning's own progress bar stays; transformers' "Writing model shards" bar goes."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    if logging.getLogger().getEffectiveLevel() > logging.INFO:
+        logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+
+
+def check_train_params(train: DictConfig) -> None:
+    rules = {
+        "batch_size": lambda v: int(v) >= 1,
+        "lr": lambda v: float(v) > 0,
+        "weight_decay": lambda v: float(v) >= 0,
+        "warmup_ratio": lambda v: 0 <= float(v) < 1,
+        "grad_clip": lambda v: float(v) >= 0,
+        "patience": lambda v: int(v) >= 1,
+    }
+    for key, ok in rules.items():
+        try:
+            good = key in train and ok(train[key])
+        except (TypeError, ValueError):
+            good = False
+        if not good:
+            raise FullcycleError(
+                f"params.yaml: train.{key} = {train.get(key)!r} is missing or out of range; "
+                f"fix it in conf/train/ (then `fullcycle params`) or with -S train.{key}=..."
+            )
+
+
+def build_trainer(
+    trainer_cfg: DictConfig,
+    train_cfg: DictConfig,
+    ckpt_dir: Path,
+    resuming: bool,
+    extra_callbacks: Sequence[L.Callback] = (),
+) -> L.Trainer:
+    """A Lightning Trainer from the `trainer` params (any Trainer argument) plus what fullcycle
+    fixes: best-of-run and last checkpoints in `ckpt_dir`, early stopping, the DVCLive logger."""
+    from dvclive.lightning import DVCLiveLogger  # imports dvc: only when training
+
+    callbacks = [
+        # the best epoch's weights, then (in this order, so it records the best so far) the full
+        # state of every finished epoch: what an interrupted run resumes from
+        ModelCheckpoint(
+            dirpath=ckpt_dir,
+            filename="best",
+            monitor=MONITOR,
+            mode="max",
+            save_top_k=1,
+            save_weights_only=True,
+            enable_version_counter=False,
+        ),
+        ModelCheckpoint(
+            dirpath=ckpt_dir,
+            filename=checkpoints.LAST.removesuffix(".ckpt"),
+            save_top_k=1,
+            enable_version_counter=False,
+        ),
+        EarlyStopping(monitor=MONITOR, mode="max", patience=int(train_cfg.patience)),
+        LearningRateMonitor(logging_interval="step"),
+        checkpoints.LiveSnapshot(LIVE_DIR),
+        *extra_callbacks,
+    ]
+    logger = DVCLiveLogger(dir=str(LIVE_DIR), dvcyaml=False, save_dvc_exp=False, resume=resuming)
+    kwargs: dict[str, Any] = OmegaConf.to_container(trainer_cfg)  # type: ignore[assignment]
+    try:
+        return L.Trainer(
+            **kwargs,
+            gradient_clip_val=float(train_cfg.grad_clip),
+            callbacks=callbacks,
+            logger=logger,
+            default_root_dir=ckpt_dir,
+        )
+    except TypeError as exc:
+        raise FullcycleError(
+            f"params.yaml: the trainer section has a key lightning.Trainer does not take ({exc}). "
+            "Keys under trainer: are passed to lightning.Trainer as they are."
+        ) from None
+    except (MisconfigurationException, ValueError, RuntimeError) as exc:
+        raise FullcycleError(
+            f"params.yaml: lightning.Trainer rejects the trainer section: {exc} "
+            "(on a machine without a GPU, use the default profile: -S trainer=cpu)"
+        ) from None
+
+
+def git_commit() -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def best_weights(module: TextClassifier, checkpoint: ModelCheckpoint) -> None:
+    """Load the best epoch's weights (by validation macro-F1) into `module`."""
+    if checkpoint.best_model_path:  # empty when validation never ran (e.g. limit_val_batches=0)
+        state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=False)
+        module.load_state_dict(state["state_dict"])
+
+
+def provenance(cfg: DictConfig, data: TextDataModule, data_hash: str) -> dict[str, Any]:
+    """What a model came from, stored in its fullcycle.json."""
+    sections = {k: OmegaConf.to_container(cfg[k]) for k in ("model", "train", "trainer")}
+    return {
+        "base_model": cfg.model.name_or_path,
+        "params": sections | {"seed": int(cfg.get("seed", 0))},
+        "data": {
+            "processed_dir": str(data.processed_dir),
+            "md5": data_hash,
+            "rows": {name: len(split) for name, split in data.splits.items()},
+        },
+        "git_commit": git_commit(),
+    }
+
+
+def run(cfg: DictConfig, callbacks: Sequence[L.Callback] = ()) -> dict[str, Any]:
+    """Train, save models/classifier/, return a summary. `callbacks` are added to the Trainer's."""
+    seed = int(cfg.get("seed", 0))
+    data_cfg, model_cfg = params.section(cfg, "data"), params.section(cfg, "model")
+    train_cfg, trainer_cfg = params.section(cfg, "train"), params.section(cfg, "trainer")
+    check_train_params(train_cfg)
+    L.seed_everything(seed, workers=True, verbose=False)
+
+    tokenizer = classifier.load_tokenizer(model_cfg.name_or_path)
+    data = TextDataModule(
+        data_cfg.processed_dir,
+        tokenizer,
+        model_cfg.max_length,
+        train_cfg.batch_size,
+        train_cfg.bucket_by_length,
+        seed,
+    )
+    mixed = "mixed" in str(trainer_cfg.get("precision", ""))
+    module = TextClassifier(
+        classifier.build_model(model_cfg, data.labels),
+        data.labels,
+        float(train_cfg.lr),
+        float(train_cfg.weight_decay),
+        float(train_cfg.warmup_ratio),
+        seed,
+        fused_adamw=not mixed,
+    )
+
+    data_hash = checkpoints.data_md5(data_cfg.processed_dir)
+    ckpt_dir = checkpoints.run_dir(cfg, data_hash)
+    resume = checkpoints.resume(ckpt_dir, LIVE_DIR)  # None unless a run like this was interrupted
+    if resume:
+        print(f"train: resuming an interrupted run at epoch {resume.epoch} from {resume.path}")
+    trainer = build_trainer(trainer_cfg, train_cfg, ckpt_dir, bool(resume), callbacks)
+    trainer.fit(module, datamodule=data, ckpt_path=resume.path if resume else None)
+    if trainer.interrupted:
+        raise FullcycleError(
+            "training was interrupted: run it again to resume from the last epoch."
+        )
+
+    best = next(cb for cb in trainer.checkpoint_callbacks if cb.monitor == MONITOR)
+    best_weights(module, best)
+    summary = {
+        "val_f1_macro": None if best.best_model_score is None else float(best.best_model_score),
+        "epochs": trainer.current_epoch,
+        "resumed_at_epoch": resume.epoch if resume else None,
+    }
+    if trainer.is_global_zero:
+        meta = provenance(cfg, data, data_hash) | {
+            "val_f1_macro": summary["val_f1_macro"],
+            "epochs": summary["epochs"],
+        }
+        with atomic_path(MODEL_DIR) as tmp:
+            classifier.save(tmp, module.model, tokenizer, data.labels, model_cfg.max_length, **meta)
+        checkpoints.clean()
+    return summary
+
+
+def main() -> None:
+    quiet()
+    summary = run(params.load())
+    score = summary["val_f1_macro"]
+    if rank_zero_only.rank == 0:  # once, not once per DDP process
+        print(
+            f"train: {summary['epochs']} epoch(s), best val macro-F1 "
+            f"{'n/a' if score is None else f'{score:.4f}'}; model saved to {MODEL_DIR}/"
+        )

@@ -1,0 +1,65 @@
+"""train and evaluate through a real `dvc repro` and `dvc exp run` in a temporary git repository."""
+
+import json
+
+import pytest
+
+from .conftest import git, run
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+SMALL_EXP = ["-S", "model=tiny", "-S", "data.max_per_class=40", "-S", "trainer.max_epochs=1"]
+
+
+def experiments(project) -> dict[str, dict]:
+    """`dvc exp show --json` as {experiment name: its data}."""
+    shown = json.loads(run(project, "dvc", "exp", "show", "--json").stdout)
+    return {
+        rev["name"]: rev["data"]
+        for row in shown
+        for exp in row.get("experiments") or []
+        for rev in exp["revs"]
+    }
+
+
+def test_dvc_repro_trains_evaluates_and_renders_plots(project):
+    done = run(project, "dvc", "repro", "evaluate")
+    assert "Running stage 'train'" in done.stdout and "Running stage 'evaluate'" in done.stdout
+    metrics = json.loads((project / "reports/eval/metrics.json").read_text())
+    assert {"accuracy", "f1_macro", "per_class"} <= set(metrics["test"])
+    assert "| accuracy |" in (project / "reports/model_card.md").read_text()
+    assert (project / "models/classifier/fullcycle.json").is_file()
+    assert not (project / ".fullcycle").exists()
+
+    plots = json.loads(run(project, "dvc", "plots", "show", "--json").stdout)["data"]
+    assert "reports/eval/confusion.json" in plots
+    assert "dvclive/plots/metrics/val/f1_macro.tsv" in plots
+
+    again = run(project, "dvc", "repro", "evaluate")
+    assert "Running stage" not in again.stdout  # outputs are stable: nothing to redo
+
+    # an experiment: a Hydra override through -S reruns train and evaluate only
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "pipeline")
+    exp = run(
+        project, "dvc", "exp", "run", "-n", "slower", *SMALL_EXP, "-S", "train.lr=5e-5", "evaluate"
+    )
+    assert "Running stage 'train'" in exp.stdout and "Running stage 'prepare'" not in exp.stdout
+    slower = experiments(project)["slower"]
+    assert slower["params"]["params.yaml"]["data"]["train"]["lr"] == 5e-5
+    assert "f1_macro" in slower["metrics"]["reports/eval/metrics.json"]["data"]["test"]
+    assert "val" in slower["metrics"]["dvclive/metrics.json"]["data"]
+
+
+@pytest.mark.slow
+def test_a_queued_grid_of_experiments(project):
+    """`dvc exp run --queue -S 'train.lr=a,b'` then `--run-all`: one experiment per value."""
+    run(project, "dvc", "repro", "evaluate")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "pipeline")  # queued runs see only committed files
+    run(project, "dvc", "exp", "run", "--queue", *SMALL_EXP, "-S", "train.lr=2e-5,5e-5", "evaluate")
+    run(project, "dvc", "exp", "run", "--run-all")
+    lrs = sorted(
+        e["params"]["params.yaml"]["data"]["train"]["lr"] for e in experiments(project).values()
+    )
+    assert lrs == [2e-5, 5e-5]

@@ -1,0 +1,151 @@
+"""The train stage for real (tiny model, small data, CPU): reproducible, resumable after a kill,
+clear about bad configuration."""
+
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from omegaconf import OmegaConf
+
+from fullcycle import params
+from fullcycle.classifier import Classifier, read_meta
+from fullcycle.data import prepare
+from fullcycle.errors import FullcycleError
+from fullcycle.train import checkpoints, stage
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+# 3 short epochs, a curve point every 2 steps: enough to tell runs apart
+THREE_EPOCHS = [
+    "model=tiny",
+    "data.max_per_class=40",
+    "trainer.max_epochs=3",
+    "train.lr=3e-3",
+    "trainer.log_every_n_steps=2",
+]
+
+
+@pytest.fixture
+def prepared(project_factory) -> Path:
+    root = project_factory(THREE_EPOCHS)
+    prepare.run(params.load())
+    return root
+
+
+def outcome(root: Path) -> dict:
+    """What a run produced: the saved weights and the DVCLive curves (without timestamps)."""
+    curves = {}
+    for tsv in sorted((root / "dvclive/plots/metrics").rglob("*.tsv")):
+        rows = tsv.read_text().splitlines()
+        curves[tsv.relative_to(root).as_posix()] = [r.split("\t")[-2:] for r in rows]
+    weights = (root / "models/classifier/model.safetensors").read_bytes()
+    return {"weights": weights, "curves": curves}
+
+
+def as_dvc_would(root: Path) -> None:
+    """DVC deletes a stage's outputs before it runs the stage."""
+    shutil.rmtree(root / "models", ignore_errors=True)
+    shutil.rmtree(root / "dvclive", ignore_errors=True)
+
+
+def test_train_writes_a_loadable_model_with_its_provenance(prepared):
+    summary = stage.run(params.load())
+    assert summary["epochs"] == 3 and summary["resumed_at_epoch"] is None
+    meta = read_meta(prepared / "models/classifier")
+    assert meta["labels"] == ["business", "entertainment", "politics", "sports", "tech"]
+    assert meta["data"]["md5"] == checkpoints.data_md5("data/processed")
+    assert meta["params"]["train"]["lr"] == 3e-3 and meta["params"]["seed"] == 42
+    assert len(meta["git_commit"]) == 40
+    assert meta["val_f1_macro"] == summary["val_f1_macro"]
+    assert len(Classifier(prepared / "models/classifier").predict(["Shares rose on Monday."])) == 1
+    assert (prepared / "dvclive/metrics.json").is_file()
+    assert not (prepared / ".fullcycle").exists()  # nothing left to resume
+
+
+def test_same_seed_same_metrics_and_weights(prepared):
+    first = stage.run(params.load()), outcome(prepared)
+    as_dvc_would(prepared)
+    second = stage.run(params.load()), outcome(prepared)
+    assert first == second
+
+
+def kill_training(root: Path, *at: int) -> None:
+    script = Path(__file__).with_name("interrupted_train.py")
+    done = subprocess.run(
+        [sys.executable, str(script), *map(str, at)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr[-2000:]
+
+
+@pytest.mark.parametrize(
+    ("kill_at", "resumes_at"),
+    [
+        ((2,), 2),  # between epochs 1 and 2: nothing is lost
+        ((1, 3), 1),
+    ],  # at batch 3 of epoch 1: that epoch's 3 batches are lost and redone
+    ids=["between-epochs", "mid-epoch"],
+)
+def test_an_interrupted_run_resumes_and_ends_exactly_like_an_uninterrupted_one(
+    prepared, kill_at, resumes_at
+):
+    reference = stage.run(params.load()), outcome(prepared)
+
+    as_dvc_would(prepared)
+    kill_training(prepared, *kill_at)
+    assert (next(checkpoints.ROOT.iterdir()) / checkpoints.LAST).is_file()
+    assert not (prepared / "models/classifier").exists()
+
+    as_dvc_would(prepared)
+    summary = stage.run(params.load())
+    assert summary["resumed_at_epoch"] == resumes_at
+    assert (summary | {"resumed_at_epoch": None}, outcome(prepared)) == reference
+    assert not (prepared / ".fullcycle").exists()
+
+
+def test_checkpoints_are_keyed_to_params_and_data(prepared):
+    cfg = params.load()
+    key = checkpoints.run_key(cfg, "data-v1")
+    assert checkpoints.run_key(cfg, "data-v1") == key
+    assert checkpoints.run_key(cfg, "data-v2") != key
+    changed = OmegaConf.merge(cfg, {"train": {"lr": 1e-4}})
+    assert checkpoints.run_key(changed, "data-v1") != key
+
+
+def test_an_unreadable_checkpoint_is_dropped_not_resumed(prepared):
+    directory = prepared / ".fullcycle/checkpoints/abc"
+    directory.mkdir(parents=True)
+    (directory / checkpoints.LAST).write_bytes(b"cut short by a kill")
+    assert checkpoints.resume(directory, prepared / "dvclive") is None
+    assert not directory.exists()
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("train.lr", -1, r"train.lr = -1 is missing or out of range"),
+        ("train.batch_size", 0, r"train.batch_size = 0"),
+        ("trainer.no_such_option", 1, r"trainer section has a key lightning.Trainer does not take"),
+        ("trainer.accelerator", "gpu", r"rejects the trainer section.*-S trainer=cpu"),
+        ("model.name_or_path", "no/such-model", r"'no/such-model' is not a folder"),
+    ],
+)
+def test_bad_configuration_is_a_clear_error(prepared, key, value, message):
+    cfg = params.load()
+    OmegaConf.update(cfg, key, value, force_add=True)
+    with pytest.raises(FullcycleError, match=message):
+        stage.run(cfg)
+    assert not (prepared / "models").exists()
+
+
+def test_missing_data_says_run_prepare(project):
+    with pytest.raises(
+        FullcycleError, match=r"data/processed/labels.json not found: run `fullcycle prepare`"
+    ):
+        stage.run(params.load())
