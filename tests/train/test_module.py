@@ -1,4 +1,5 @@
-"""The LightningModule: dropout really on while training, AdamW groups, warmup-then-decay schedule."""
+"""The LightningModule: dropout really on while training, AdamW groups, warmup-then-decay schedule,
+label smoothing."""
 
 import json
 
@@ -96,3 +97,28 @@ def test_adamw_skips_weight_decay_on_biases_and_layernorm_and_lr_warms_up_then_d
     lrs = record.lrs  # 16 steps, 4 of warmup
     assert lrs[0] == 0.0 and max(lrs) == pytest.approx(1e-3) and lrs.index(max(lrs)) == 4
     assert lrs[4:] == sorted(lrs[4:], reverse=True) and lrs[-1] < 1e-4
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_training_loss_is_cross_entropy_with_the_configured_label_smoothing(data, smoothing):
+    torch.manual_seed(0)
+    module = TextClassifier(
+        build_model(TINY, ["x", "y"]).eval(),  # eval: no dropout, the same logits twice
+        ["x", "y"],
+        lr=1e-3,
+        weight_decay=0.01,
+        warmup_ratio=0.25,
+        seed=0,
+        label_smoothing=smoothing,
+    )
+    module.log = lambda *args, **kwargs: None  # no Trainer attached to log to
+    data.setup()
+    batch = next(iter(data.train_dataloader()))
+    loss = module.training_step(batch, 0)
+    inputs = {k: v for k, v in batch.items() if k != "labels"}
+    logits = module.model(**inputs).logits
+    smoothed = torch.nn.functional.cross_entropy(logits, batch["labels"], label_smoothing=0.1)
+    assert loss.item() == pytest.approx(
+        smoothed.item() if smoothing else module.model(**batch).loss.item()
+    )
+    assert (loss.item() == pytest.approx(smoothed.item())) == bool(smoothing)

@@ -1,6 +1,7 @@
 """The train stage for real (tiny model, small data, CPU): reproducible, resumable after a kill,
 clear about bad configuration."""
 
+import json
 import shutil
 import signal
 import subprocess
@@ -61,8 +62,18 @@ def test_train_writes_a_loadable_model_with_its_provenance(prepared):
     assert len(meta["git_commit"]) == 40
     assert meta["val_f1_macro"] == summary["val_f1_macro"]
     assert len(Classifier(prepared / "models/classifier").predict(["Shares rose on Monday."])) == 1
-    assert (prepared / "dvclive/metrics.json").is_file()
+    live = json.loads((prepared / "dvclive/metrics.json").read_text())
+    assert live["best"]["val_f1_macro"] == summary["val_f1_macro"] and live["epoch"] == 2
     assert not (prepared / ".fullcycle").exists()  # nothing left to resume
+
+
+def test_any_save_pretrained_folder_is_a_starting_point(prepared, trained_model):
+    cfg = params.load()
+    cfg.model = OmegaConf.create({"name_or_path": str(trained_model), "max_length": 32})
+    cfg.trainer.max_epochs = 1
+    stage.run(cfg)
+    meta = read_meta(prepared / "models/classifier")
+    assert meta["base_model"] == str(trained_model) and meta["max_length"] == 32
 
 
 def test_same_seed_same_metrics_and_weights(prepared):
@@ -131,6 +142,7 @@ def test_an_unreadable_checkpoint_is_dropped_not_resumed(prepared):
     [
         ("train.lr", -1, r"train.lr = -1 is missing or out of range"),
         ("train.batch_size", 0, r"train.batch_size = 0"),
+        ("train.label_smoothing", 1.0, r"train.label_smoothing = 1.0 is missing or out of range"),
         ("trainer.no_such_option", 1, r"trainer section has a key lightning.Trainer does not take"),
         ("trainer.accelerator", "gpu", r"rejects the trainer section.*-S trainer=cpu"),
         ("model.name_or_path", "no/such-model", r"'no/such-model' is not a folder"),

@@ -55,6 +55,7 @@ def check_train_params(train: DictConfig) -> None:
         "lr": lambda v: float(v) > 0,
         "weight_decay": lambda v: float(v) >= 0,
         "warmup_ratio": lambda v: 0 <= float(v) < 1,
+        "label_smoothing": lambda v: 0 <= float(v) < 1,
         "grad_clip": lambda v: float(v) >= 0,
         "patience": lambda v: int(v) >= 1,
     }
@@ -184,6 +185,7 @@ def run(cfg: DictConfig, callbacks: Sequence[L.Callback] = ()) -> dict[str, Any]
         float(train_cfg.warmup_ratio),
         seed,
         fused_adamw=not mixed,
+        label_smoothing=float(train_cfg.label_smoothing),
     )
 
     data_hash = checkpoints.data_md5(data_cfg.processed_dir)
@@ -206,6 +208,10 @@ def run(cfg: DictConfig, callbacks: Sequence[L.Callback] = ()) -> dict[str, Any]
         "resumed_at_epoch": resume.epoch if resume else None,
     }
     if trainer.is_global_zero:
+        # dvclive/metrics.json holds the last epoch's numbers; add the saved (best) epoch's
+        live = trainer.logger.experiment
+        live.summary["best"] = {"val_f1_macro": summary["val_f1_macro"]}
+        live.make_summary()
         meta = provenance(cfg, data, data_hash) | {
             "val_f1_macro": summary["val_f1_macro"],
             "epochs": summary["epochs"],
