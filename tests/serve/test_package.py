@@ -73,6 +73,18 @@ def test_the_model_store_entry_carries_the_model_card(packaged):
     assert stored.tag.version == card["version"]
 
 
+def test_a_release_version_names_the_bento_and_rebuilding_it_replaces_it(
+    packaged, monkeypatch, capsys
+):
+    import bentoml
+
+    monkeypatch.chdir(packaged)
+    for _ in range(2):  # the same release packaged again (a re-run workflow) must not fail
+        assert package.main(version="v9.9.9") == 0
+        assert "as bento fullcycle-classifier:v9.9.9," in capsys.readouterr().out
+    assert [b.tag.version for b in bentoml.bentos.list("fullcycle-classifier")].count("v9.9.9") == 1
+
+
 def test_package_without_an_evaluated_model_says_what_to_run(project, trained_model):
     done = run(project, "fullcycle", "package", check=False)
     assert (

@@ -152,7 +152,7 @@ def release(args: argparse.Namespace) -> int:
             )
             print(f"assigned stage '{stage}' to {artifact}@{version}")
         if not args.no_bento:
-            build_bento(path)
+            build_bento(path, version)
         new = sorted(set(git("tag", "--list").split()) - before)
         if new:
             git("push", "--atomic", "origin", *[f"refs/tags/{t}" for t in new])
@@ -167,9 +167,10 @@ def release(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_bento(model_path: str) -> None:
-    """Build the Bento with the package stage's own function, from HEAD's model: the outputs it
-    reads are first checked out (or pulled) to match HEAD's dvc.lock, not whatever ran last."""
+def build_bento(model_path: str, version: str) -> None:
+    """Build the Bento with the package stage's own function, from HEAD's model, tagged with the
+    release version: the outputs it reads are first checked out (or pulled) to match HEAD's
+    dvc.lock, not whatever ran last."""
     try:
         package = importlib.import_module("fullcycle.serve.package")
     except ImportError:
@@ -181,4 +182,4 @@ def build_bento(model_path: str) -> None:
     targets = [model_path, EVAL_METRICS]
     remote = dvc_remote()
     dvc("pull", "-r", remote, *targets) if remote else dvc("checkout", *targets)
-    package.main()
+    package.main(version=version)

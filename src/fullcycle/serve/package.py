@@ -5,6 +5,8 @@
 2. build a bento from bentofile.yaml in a staged build context that holds only the fullcycle
    package (no data, tests or caches can slip in), recording the model and the serve settings as
    build arguments, so the bento serves exactly this model with these limits;
+   Its version is BentoML's generated one, or the release's (`fullcycle release` passes e.g.
+   v0.2.0, so the bento carries the registry version of its model);
 3. export it to serve.bento_path (bentos/classifier.bento, a DVC output). A teammate runs
    `bentoml import bentos/classifier.bento` then `bentoml serve fullcycle-classifier:<version>`.
 """
@@ -40,12 +42,21 @@ def save_model(model_dir: Path, name: str, card: dict[str, Any]):
     return stored.tag
 
 
-def build_bento(model_tag: Any, serve: ServeSettings, bentofile: Path = BENTOFILE):
-    """Build from a staged context: bentofile.yaml plus the fullcycle package now running."""
+def build_bento(
+    model_tag: Any, serve: ServeSettings, bentofile: Path = BENTOFILE, version: str | None = None
+):
+    """Build from a staged context: bentofile.yaml plus the fullcycle package now running.
+    With `version`, a bento already stored under that tag is replaced (same release, rebuilt)."""
     import bentoml
+    import yaml
+    from bentoml.exceptions import NotFound
 
     if not bentofile.is_file():
         raise FullcycleError(f"{bentofile} not found: package from the project root.")
+    if version:
+        name = (yaml.safe_load(bentofile.read_text(encoding="utf-8")) or {}).get("name")
+        with contextlib.suppress(NotFound):
+            bentoml.bentos.delete(f"{name}:{version}")
     with tempfile.TemporaryDirectory(prefix="fullcycle-bento-") as staging:
         package_dir = Path(fullcycle.__file__).parent
         shutil.copytree(
@@ -57,12 +68,14 @@ def build_bento(model_tag: Any, serve: ServeSettings, bentofile: Path = BENTOFIL
         return bentoml.bentos.build_bentofile(
             str(Path(staging, "bentofile.yaml")),
             build_ctx=staging,
+            version=version,
             args={"model_tag": str(model_tag), "serve": serve.to_dict()},
             reload=True,  # the service reads its build arguments at import
         )
 
 
-def main() -> int:
+def main(version: str | None = None) -> int:
+    """Package models/classifier; `version` names the bento (default: BentoML generates one)."""
     values, where = from_params()
     serve = ServeSettings.from_mapping(values, where)  # no env overrides: DVC must reproduce this
     model_dir = Path(serve.model_dir)
@@ -77,7 +90,7 @@ def main() -> int:
 
     try:
         model_tag = save_model(model_dir, serve.model_name, card)
-        bento = build_bento(model_tag, serve)
+        bento = build_bento(model_tag, serve, version=version)
         with atomic_path(serve.bento_path) as tmp:
             bentoml.bentos.export_bento(bento.tag, str(tmp.resolve()))
     except BentoMLException as exc:

@@ -70,11 +70,15 @@ class Prediction(BaseModel):
     scores: dict[str, float] = Field(description="every label's probability")
 
 
-PREDICTED = bentoml.metrics.Counter(
-    name="fullcycle_predictions",
-    documentation="Texts classified, by predicted label",
-    labelnames=["label"],
-)
+# Building a bento re-executes this module (importlib.reload) in a process that may have loaded it
+# already, e.g. `fullcycle release` after `fullcycle package`: a second Counter of the same name
+# would be a DuplicateTimeseries error, so a reload keeps the one registered first.
+if "PREDICTED" not in globals():
+    PREDICTED = bentoml.metrics.Counter(
+        name="fullcycle_predictions",
+        documentation="Texts classified, by predicted label",
+        labelnames=["label"],
+    )
 
 
 @bentoml.service(
