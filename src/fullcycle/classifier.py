@@ -182,7 +182,25 @@ class Classifier:
         base = self.model.base_model
         out = torch.empty(len(texts), self.model.config.hidden_size)
         for idx, enc in self._batches(texts, batch_size):
-            hidden = base(**enc).last_hidden_state
-            mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            out[idx] = ((hidden * mask).sum(1) / mask.sum(1).clamp(min=1)).float().cpu()
+            out[idx] = _mean_pool(base(**enc).last_hidden_state, enc["attention_mask"])
         return out
+
+    @torch.inference_mode()
+    def score(
+        self, texts: Sequence[str], batch_size: int = 32
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """`probabilities(texts)` and `embed(texts)` from one forward pass (half the work of
+        calling both), in input order."""
+        probs = torch.empty(len(texts), len(self.labels))
+        embeddings = torch.empty(len(texts), self.model.config.hidden_size)
+        for idx, enc in self._batches(texts, batch_size):
+            out = self.model(**enc, output_hidden_states=True)
+            probs[idx] = out.logits.float().softmax(-1).cpu()
+            embeddings[idx] = _mean_pool(out.hidden_states[-1], enc["attention_mask"])
+        return probs, embeddings
+
+
+def _mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """The mean of each text's token states, padding excluded, as float32 on the CPU."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return ((hidden * mask).sum(1) / mask.sum(1).clamp(min=1)).float().cpu()

@@ -74,11 +74,11 @@ class CachedScorer:
             threads = torch.get_num_threads()
             torch.set_num_threads(1)  # on a busy 2-core machine, 3-5x faster than 2 threads
             try:
-                probs = self.model.probabilities(new, 64)
-                embeddings = self.model.embed(new, 64).numpy()
+                probs, embeddings = self.model.score(new, 64)
             finally:
                 torch.set_num_threads(threads)
-            for text, p, e in zip(new, probs.argmax(-1).tolist(), embeddings, strict=True):
+            rows = zip(new, probs.argmax(-1).tolist(), embeddings.numpy(), strict=True)
+            for text, p, e in rows:
                 self.cache[text] = (self.labels[p], e)
         predicted = np.array([self.cache[t][0] for t in batch], dtype=object)
         embeddings = np.stack([self.cache[t][1] for t in batch])

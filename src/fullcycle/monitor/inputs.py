@@ -106,8 +106,9 @@ def score(model: Classifier, texts: TextSet, batch_size: int) -> Scored:
     batch = list(texts.texts["text"])
     if not batch:
         return Scored(texts, np.array([], dtype=object), np.zeros((0, 0), dtype=np.float32))
-    predicted = score_labels(model, batch, batch_size)
-    return Scored(texts, predicted, model.embed(batch, batch_size).numpy())
+    probs, embeddings = model.score(batch, batch_size)  # one forward pass for both
+    predicted = np.array(model.labels, dtype=object)[probs.argmax(-1).numpy()]
+    return Scored(texts, predicted, embeddings.numpy())
 
 
 def score_labels(model: Classifier, texts: list[str], batch_size: int) -> np.ndarray:
