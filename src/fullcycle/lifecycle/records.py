@@ -34,6 +34,11 @@ def trailer(key: str, message: str) -> dict[str, str] | None:
     return parse_fields(found[-1]) if found else None
 
 
+def commit_message(summary: str, body: str, key: str, fields: dict[str, object]) -> str:
+    """A commit message that ends with the `key:` trailer line `history` reads back."""
+    return f"{summary}\n\n{body}\n\n{key}: {format_fields(fields)}\n"
+
+
 def fmt(value: float | None, digits: int = 4) -> str:
     if value is None:
         return "—"
@@ -54,7 +59,7 @@ class DataVersion:
         return f"data: {name} — {self.rows} rows, {self.classes} classes, md5 {self.md5[:8]}"
 
     def message(self, body: str = "") -> str:
-        return f"{self.summary()}\n\n{body}\n\n{DATA}: {format_fields(asdict(self))}\n"
+        return commit_message(self.summary(), body, DATA, asdict(self))
 
 
 @dataclass
@@ -70,7 +75,7 @@ class Promotion:
         return f"promote: experiment {self.experiment} ({self.metric} {fmt(self.candidate)})"
 
     def message(self, body: str = "") -> str:
-        return f"{self.summary()}\n\n{body}\n\n{PROMOTION}: {format_fields(asdict(self))}\n"
+        return commit_message(self.summary(), body, PROMOTION, asdict(self))
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,9 @@ from omegaconf import DictConfig, OmegaConf
 from fullcycle.classifier import Classifier
 from fullcycle.data.prepare import load_and_validate
 from fullcycle.train.splits import read_split
+
+if TYPE_CHECKING:
+    import torch
 
 CAPTURE_GLOB = "*.jsonl"
 
@@ -107,11 +111,14 @@ def score(model: Classifier, texts: TextSet, batch_size: int) -> Scored:
     if not batch:
         return Scored(texts, np.array([], dtype=object), np.zeros((0, 0), dtype=np.float32))
     probs, embeddings = model.score(batch, batch_size)  # one forward pass for both
-    predicted = np.array(model.labels, dtype=object)[probs.argmax(-1).numpy()]
-    return Scored(texts, predicted, embeddings.numpy())
+    return Scored(texts, most_probable(model, probs), embeddings.numpy())
 
 
 def score_labels(model: Classifier, texts: list[str], batch_size: int) -> np.ndarray:
     """The model's predicted label for each text, as strings."""
-    probs = model.probabilities(texts, batch_size)
+    return most_probable(model, model.probabilities(texts, batch_size))
+
+
+def most_probable(model: Classifier, probs: torch.Tensor) -> np.ndarray:
+    """The label of each row's highest probability, as strings."""
     return np.array(model.labels, dtype=object)[probs.argmax(-1).numpy()]
