@@ -15,6 +15,10 @@ from collections.abc import Callable, Sequence
 from fullcycle import __version__
 from fullcycle.errors import FullcycleError
 
+# Lifecycle steps that declare their own sub-commands: each module has a light (no torch at import)
+# `register(add, stage, command)` that adds its parsers next to the functions they call.
+COMMAND_MODULES: list[str] = []
+
 
 def _stage(target: str) -> Callable[[argparse.Namespace], int | None]:
     """A DVC stage: reads params.yaml, takes no arguments."""
@@ -196,6 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title", required=True)
     p.add_argument("--body-file", required=True, help="markdown file with the issue text")
     p.add_argument("--label", action="append", default=[], help="label to set (repeatable)")
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(add, _stage, _command)
     return parser
 
 
