@@ -96,6 +96,24 @@ def kill_training(root: Path, *at: int) -> None:
     assert done.returncode == -signal.SIGKILL, done.stderr[-2000:]
 
 
+def test_ctrl_c_says_in_one_line_that_the_next_run_resumes(prepared):
+    script = Path(__file__).with_name("interrupted_train.py")
+    done = subprocess.run(
+        [sys.executable, str(script), "ctrl-c", "1"],  # Ctrl-C as epoch 2 of 3 starts
+        cwd=prepared,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 130, done.stderr[-2000:]
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("interrupted: training stopped in epoch 2: the next `dvc repro` or "
+                           "`fullcycle train`"), done.stderr[-2000:]  # fmt: skip
+    assert "resumes from the last finished epoch" in last and "Traceback" not in done.stderr
+    as_dvc_would(prepared)
+    assert stage.run(params.load())["resumed_at_epoch"] == 1  # what the line promised
+
+
 @pytest.mark.parametrize(
     ("kill_at", "resumes_at"),
     [
