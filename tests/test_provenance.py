@@ -64,11 +64,11 @@ def test_an_older_models_own_hash_gives_way_to_dvc_lock(tmp_path):
     root = tmp_path / "project"
     model = root / "models" / "classifier"
     model.mkdir(parents=True)
-    meta = {"labels": ["a"], "max_length": 8, "data": {"md5": "9811b470", "git_commit": "x"}}
+    meta = {"labels": ["a"], "max_length": 8, "data": {"md5": "9811b470"}, "git_commit": "old"}
     (model / "fullcycle.json").write_text(json.dumps(meta))
     lock = {"schema": "2.0", "stages": {"prepare": {"outs": [
         {"path": "data/processed", "hash": "md5", "md5": "ca1b3b8a.dir"}]}}}  # fmt: skip
     (root / "dvc.lock").write_text(yaml.safe_dump(lock))
     card = model_card(model, project=root)
     assert card["data_hash"] == "ca1b3b8a.dir"
-    assert "git_commit" not in card  # not a git checkout: nothing to stamp
+    assert "git_commit" not in card and "old" not in json.dumps(card)  # no commit to stamp here
