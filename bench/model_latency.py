@@ -26,7 +26,9 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=32)
     args = parser.parse_args()
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()
     model = Classifier(args.model_dir)
     data = params.section(params.load(), "data")
     texts = read_split(data.processed_dir, "test", model.labels)["text"].tolist()[: args.texts]
