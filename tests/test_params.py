@@ -56,3 +56,23 @@ def test_broken_params_file(tmp_path):
     (tmp_path / "params.yaml").write_text("data: [unclosed\n")
     with pytest.raises(FullcycleError, match="not valid YAML"):
         params.load(tmp_path / "params.yaml")
+
+
+def test_a_stage_command_takes_overrides_for_one_run_without_touching_params_yaml(project, capsys):
+    """`fullcycle prepare data.max_per_class=20` (like `fullcycle train model=tiny ...`): conf/
+    composed with the overrides for this run; params.yaml keeps its bytes and its values."""
+    import json
+
+    before = (project / "params.yaml").read_bytes()
+    assert main(["prepare", "data.max_per_class=20"]) == 0
+    assert "for this run only" in capsys.readouterr().err
+    summary = json.loads((project / "reports/data/summary.json").read_text())
+    assert summary["rows"]["total"] == 100  # 20 x 5 topics, not params.yaml's 40 x 5
+    assert (project / "params.yaml").read_bytes() == before
+    assert params.load().data.max_per_class == 40  # the override ended with the run
+
+    assert main(["train", "no_such_section.key=1"]) == 2  # a bad override fails before any work
+    err = capsys.readouterr().err
+    assert "no_such_section" in err and "Traceback" not in err
+    assert (project / "params.yaml").read_bytes() == before
+    assert not (project / "models").exists()

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import yaml
 
 from .conftest import git, run
 
@@ -22,11 +23,21 @@ def experiments(project) -> dict[str, dict]:
     }
 
 
+def locked_outs(project) -> dict[str, str]:
+    """{stage:path: md5} of every output dvc.lock records."""
+    lock = yaml.safe_load((project / "dvc.lock").read_text())
+    return {
+        f"{name}:{out['path']}": out["md5"]
+        for name, stage in lock["stages"].items()
+        for out in stage.get("outs", [])
+    }
+
+
 def test_dvc_repro_trains_evaluates_and_renders_plots(project):
     done = run(project, "dvc", "repro", "evaluate")
     assert "Running stage 'train'" in done.stdout and "Running stage 'evaluate'" in done.stdout
     metrics = json.loads((project / "reports/eval/metrics.json").read_text())
-    assert {"accuracy", "f1_macro", "per_class"} <= set(metrics["test"])
+    assert {"accuracy", "f1_macro", "rows"} <= set(metrics["test"])
     assert "| accuracy |" in (project / "reports/model_card.md").read_text()
     assert (project / "models/classifier/fullcycle.json").is_file()
     assert not (project / ".fullcycle").exists()
@@ -37,6 +48,24 @@ def test_dvc_repro_trains_evaluates_and_renders_plots(project):
 
     again = run(project, "dvc", "repro", "evaluate")
     assert "Running stage" not in again.stdout  # outputs are stable: nothing to redo
+
+    # same inputs, same bytes: a forced rerun writes the same model, curves, metrics and card
+    first = locked_outs(project)
+    meta = json.loads((project / "models/classifier/fullcycle.json").read_text())
+    assert "git_commit" not in meta  # stamped at package/release time, not in the model
+    assert meta["data"]["md5"] == first["prepare:data/processed"]  # DVC's own hash
+    assert f"`{meta['data']['md5']}`, DVC's hash" in (project / "reports/model_card.md").read_text()
+    run(project, "dvc", "repro", "--force", "--single-item", "train", "evaluate")
+    assert locked_outs(project) == first
+
+    # bytecode is not code: .pyc files under src/ dependencies leave every stage up to date
+    for package in ("train", "data", "evaluate"):
+        cache = project / "src/fullcycle" / package / "__pycache__"
+        cache.mkdir(exist_ok=True)
+        (cache / "stage.cpython-311.pyc").write_bytes(b"\x00compiled")
+    (project / "src/fullcycle/train/stray.pyc").write_bytes(b"\x00compiled")
+    status = json.loads(run(project, "dvc", "status", "--json").stdout)
+    assert [s for s in ("prepare", "baseline", "train", "evaluate") if s in status] == []
 
     # an experiment: a Hydra override through -S reruns train and evaluate only
     git(project, "add", "-A")

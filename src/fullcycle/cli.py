@@ -20,23 +20,44 @@ from fullcycle.errors import FullcycleError
 COMMAND_MODULES: list[str] = []
 
 
+def _with_overrides(args: argparse.Namespace, call: Callable[[], int | None]) -> int | None:
+    """Run a stage with this run's Hydra overrides (`fullcycle train model=tiny`), if any:
+    conf/ composed with them replaces params.yaml for this process; the file is not touched."""
+    values = list(getattr(args, "overrides", None) or [])
+    if not values:
+        return call()
+    from fullcycle import params
+
+    with params.overrides(values):
+        print(
+            f"{args.command}: conf/ composed with {' '.join(values)} for this run only "
+            "(params.yaml unchanged; `dvc exp run -S` keeps a run as an experiment)",
+            file=sys.stderr,
+        )
+        return call()
+
+
 def _stage(target: str) -> Callable[[argparse.Namespace], int | None]:
-    """A DVC stage: reads params.yaml, takes no arguments."""
-
-    def run(_: argparse.Namespace) -> int | None:
-        module, func = target.split(":")
-        return getattr(importlib.import_module(module), func)()
-
-    return run
-
-
-def _command(target: str) -> Callable[[argparse.Namespace], int | None]:
-    """A command that takes its parsed arguments."""
+    """A DVC stage: reads params.yaml; by hand it takes Hydra overrides for that run only."""
 
     def run(args: argparse.Namespace) -> int | None:
         module, func = target.split(":")
-        return getattr(importlib.import_module(module), func)(args)
+        return _with_overrides(args, getattr(importlib.import_module(module), func))
 
+    run.takes_overrides = True  # type: ignore[attr-defined]
+    return run
+
+
+def _command(target: str, stage: bool = False) -> Callable[[argparse.Namespace], int | None]:
+    """A command that takes its parsed arguments (`stage`: a DVC stage too, so it also takes
+    Hydra overrides for that run only, like `_stage`)."""
+
+    def run(args: argparse.Namespace) -> int | None:
+        module, func = target.split(":")
+        call = getattr(importlib.import_module(module), func)
+        return _with_overrides(args, lambda: call(args)) if stage else call(args)
+
+    run.takes_overrides = stage  # type: ignore[attr-defined]
     return run
 
 
@@ -53,6 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
     def add(name: str, handler: Callable, help: str, parent=sub) -> argparse.ArgumentParser:
         p = parent.add_parser(name, help=help, description=help)
         p.set_defaults(handler=handler)
+        if getattr(handler, "takes_overrides", False):
+            p.add_argument(
+                "overrides",
+                nargs="*",
+                metavar="KEY=VALUE",
+                help="Hydra overrides for this run only, e.g. model=tiny trainer.max_epochs=1 "
+                "(conf/ is composed with them; params.yaml is not touched)",
+            )
         return p
 
     # --- pipeline stages (dvc.yaml runs these; each reads params.yaml) -------------------------
@@ -95,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     # --- monitoring (Evidently) -----------------------------------------------------------------
     p = add(
         "monitor",
-        _command("fullcycle.monitor.stage:main"),
+        _command("fullcycle.monitor.stage:main", stage=True),
         "drift between the training texts and current traffic: reports/drift/ (a DVC stage)",
     )
     p.add_argument(
@@ -217,8 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FullcycleError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:  # Ctrl-C; a stage may say what the next run will do
+        print(f"interrupted: {exc}" if str(exc) else "interrupted", file=sys.stderr)
         return 130
     return int(code or 0)
 

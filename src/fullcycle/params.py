@@ -7,7 +7,9 @@ Stages never use `@hydra.main`: it would silently ignore `dvc exp run -S` overri
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +22,27 @@ from fullcycle.errors import FullcycleError
 PARAMS_FILE = "params.yaml"
 CONF_DIR = "conf"
 
+_run_params: dict[str, Any] | None = None  # set by `overrides()` for one run
+
+
+@contextlib.contextmanager
+def overrides(values: Sequence[str]) -> Iterator[None]:
+    """For this run only, `load()` gives conf/ composed with the Hydra overrides `values` instead
+    of params.yaml (which is not touched). Errors in an override surface here, before any work."""
+    global _run_params
+    before = _run_params
+    _run_params = compose(CONF_DIR, list(values)) if values else before
+    try:
+        yield
+    finally:
+        _run_params = before
+
 
 def load(path: str | os.PathLike[str] = PARAMS_FILE) -> DictConfig:
-    """Load params.yaml, with a clear error when it is missing or not YAML."""
+    """Load params.yaml (or this run's overridden composition, see `overrides`), with a clear
+    error when it is missing or not YAML."""
+    if _run_params is not None and Path(path) == Path(PARAMS_FILE):
+        return OmegaConf.create(_run_params)
     path = Path(path)
     if not path.is_file():
         raise FullcycleError(

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from fullcycle.data.split import SPLITS, split_fractions, stratified_split
+from fullcycle.data.split import SPLITS, cap_per_class, split_fractions, stratified_split
 from fullcycle.errors import FullcycleError
 
 FRACTIONS = split_fractions({"val": 0.1, "test": 0.15, "production": 0.15})
@@ -34,6 +34,23 @@ def test_split_is_deterministic_and_independent_of_row_order():
     shuffled = stratified_split(df.sample(frac=1, random_state=3), FRACTIONS, seed=7)
     for name in SPLITS:
         pd.testing.assert_frame_equal(first[name], shuffled[name])
+
+
+def test_capping_is_independent_of_row_order():
+    """data.max_per_class keeps the same texts, and so the same splits, whatever the row order."""
+    df = frame({"a": 60, "b": 45, "c": 30})
+    forward = cap_per_class(df, 20, seed=7)
+    backward = cap_per_class(df.iloc[::-1], 20, seed=7)
+    shuffled = cap_per_class(df.sample(frac=1, random_state=5), 20, seed=7)
+    assert forward["label"].value_counts().to_dict() == {"a": 20, "b": 20, "c": 20}
+    for other in (backward, shuffled):
+        assert sorted(other["text"]) == sorted(forward["text"])
+    for name in SPLITS:
+        pd.testing.assert_frame_equal(
+            stratified_split(forward, FRACTIONS, seed=7)[name],
+            stratified_split(backward, FRACTIONS, seed=7)[name],
+        )
+    assert cap_per_class(df, None, seed=7) is df
 
 
 def test_seed_changes_the_split():

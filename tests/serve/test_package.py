@@ -15,7 +15,7 @@ import pytest
 from fullcycle.classifier import read_meta
 from fullcycle.errors import FullcycleError
 from fullcycle.serve import launch, package
-from tests.conftest import REPO, SMALL, make_project, run
+from tests.conftest import REPO, SMALL, git, make_project, run
 
 from .conftest import LABELS, METRICS, serve_project
 
@@ -59,7 +59,9 @@ def test_a_fresh_bentoml_home_imports_and_serves_the_archive(packaged, tmp_path)
         predictions = httpx.post(f"{server.url}/classify", json={"texts": ["a", "b"]}).json()
     assert meta["source"] == "model store" and meta["name"].startswith("fullcycle-classifier:")
     assert meta["metrics"] == METRICS and meta["labels"] == LABELS
-    assert meta["git_commit"] == read_meta(packaged / "models" / "classifier")["git_commit"]
+    assert meta["git_commit"] == git(packaged, "rev-parse", "HEAD")  # stamped at package time
+    trained = read_meta(packaged / "models" / "classifier")["data"]
+    assert meta["data_hash"] == trained["md5"] and meta["data_hash"].endswith(".dir")  # DVC's
     assert [p["label"] in LABELS for p in predictions] == [True, True]
 
 
@@ -71,6 +73,16 @@ def test_the_model_store_entry_carries_the_model_card(packaged):
     assert card["metrics"] == METRICS and card["labels"] == LABELS
     assert card["data_hash"] and card["git_commit"] and card["params"]
     assert stored.tag.version == card["version"]
+
+
+def test_the_bento_version_is_the_models_so_packaging_twice_gives_the_same_tag(packaged):
+    import bentoml
+
+    model = bentoml.models.get("fullcycle-classifier:latest")
+    again = run(packaged, "fullcycle", "package")
+    assert f"as bento fullcycle-classifier:{model.tag.version}," in again.stdout
+    versions = [b.tag.version for b in bentoml.bentos.list("fullcycle-classifier")]
+    assert versions.count(model.tag.version) == 1
 
 
 def test_a_release_version_names_the_bento_and_rebuilding_it_replaces_it(
@@ -111,3 +123,38 @@ def test_dvc_stage_declares_its_inputs_and_output():
     )
     assert stage["outs"] == ["bentos/classifier.bento"]
     assert stage["params"] == ["serve"]
+    # every module the bento ships is a dependency, and nothing else of src/ is
+    code = {d for d in stage["deps"] if d.startswith("src/")}
+    assert code == {f"src/fullcycle/{name}" for name in package.SHIPPED}
+
+
+def _module(base: Path, parts: list[str]) -> bool:
+    path = base.joinpath(*parts)
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def test_the_shipped_modules_import_only_each_other(tmp_path):
+    """The bento holds SHIPPED only: any `fullcycle.*` import in it (lazy ones too) must resolve
+    inside it, or the served bento fails where the source tree works."""
+    import ast
+
+    source, root = REPO / "src" / "fullcycle", tmp_path / "src" / "fullcycle"
+    package.stage_code(root)
+    missing = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [f"{node.module}.{a.name}" for a in node.names]
+            else:
+                continue
+            for name in names:
+                first, *parts = name.split(".")
+                if first != "fullcycle":
+                    continue
+                # the longest prefix that is a module in the source tree must be in the bento
+                k = max(k for k in range(len(parts) + 1) if _module(source, parts[:k]))
+                if not _module(root, parts[:k]):
+                    missing.append(f"{path.relative_to(root)}: {name}")
+    assert missing == [], "the bento would lack: " + ", ".join(missing)

@@ -1,5 +1,8 @@
 """`python interrupted_train.py EPOCH [BATCH]`: the train stage, SIGKILLed (no clean-up at all) at
-the start of EPOCH, or at batch BATCH of EPOCH: a power cut, an OOM kill, a preempted machine."""
+the start of EPOCH, or at batch BATCH of EPOCH: a power cut, an OOM kill, a preempted machine.
+
+`python interrupted_train.py ctrl-c EPOCH`: `fullcycle train` through the real CLI, sent SIGINT (a
+person's Ctrl-C) at the start of EPOCH."""
 
 import os
 import signal
@@ -7,23 +10,27 @@ import sys
 
 import lightning as L
 
-from fullcycle import params
+from fullcycle import cli, params
 from fullcycle.train import stage
 
 
 class Kill(L.Callback):
-    def __init__(self, epoch: int, batch: int | None) -> None:
-        self.epoch, self.batch = epoch, batch
+    def __init__(self, epoch: int, batch: int | None, sig: int = signal.SIGKILL) -> None:
+        self.epoch, self.batch, self.sig = epoch, batch, sig
 
     def on_train_epoch_start(self, trainer, pl_module):
         if self.batch is None and trainer.current_epoch == self.epoch:
-            os.kill(os.getpid(), signal.SIGKILL)
+            os.kill(os.getpid(), self.sig)
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
         if trainer.current_epoch == self.epoch and batch_idx == self.batch:
-            os.kill(os.getpid(), signal.SIGKILL)
+            os.kill(os.getpid(), self.sig)
 
 
 if __name__ == "__main__":
+    if sys.argv[1] == "ctrl-c":
+        run = stage.run
+        stage.run = lambda cfg: run(cfg, callbacks=[Kill(int(sys.argv[2]), None, signal.SIGINT)])
+        sys.exit(cli.main(["train"]))
     epoch, batch = int(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else None
     stage.run(params.load(), callbacks=[Kill(epoch, batch)])

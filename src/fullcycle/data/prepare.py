@@ -17,7 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from fullcycle import params
 from fullcycle.data.sources import read_bbc_news, read_table
-from fullcycle.data.split import SPLITS, split_fractions, stratified_split
+from fullcycle.data.split import SPLITS, cap_per_class, split_fractions, stratified_split
 from fullcycle.data.validate import Validation, validate
 from fullcycle.errors import FullcycleError
 from fullcycle.io import atomic_path
@@ -57,15 +57,6 @@ def load_and_validate(
         text_col=text_col,
         label_col=label_col,
     )
-
-
-def cap_per_class(df: pd.DataFrame, max_per_class: int | None, seed: int) -> pd.DataFrame:
-    """Keep at most `max_per_class` rows of each class (for quick runs), chosen reproducibly."""
-    if not max_per_class:
-        return df
-    shuffled = df.sample(frac=1.0, random_state=seed)
-    capped = shuffled.groupby("label", sort=False).head(int(max_per_class))
-    return capped.sort_index().reset_index(drop=True)
 
 
 def summarize(

@@ -2,7 +2,8 @@
 
 Rows are ordered within each class by a seeded hash of their text, then cut at the configured
 fractions. The split therefore depends only on the texts, the labels and the seed: not on row order,
-not on the machine, and adding rows to a class moves few existing rows between splits.
+not on the machine, and adding rows to a class moves few existing rows between splits. Capping a
+class (`data.max_per_class`) keeps the rows first in that same order, so it is order-free too.
 """
 
 from __future__ import annotations
@@ -54,12 +55,27 @@ def split_fractions(cfg_split: dict[str, float]) -> dict[str, float]:
 MIN_ROWS_PER_CLASS = len(SPLITS) + 1
 
 
+def hash_order(df: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """`df` with a `_key` column (a seeded hash of each text), sorted by label then key: an order
+    that depends on the texts and the seed only, never on where a row sat in the input."""
+    keys = df["text"].map(lambda t: hashlib.sha1(f"{seed}\x00{t}".encode()).hexdigest())
+    return df.assign(_key=keys).sort_values(["label", "_key"], kind="stable")
+
+
+def cap_per_class(df: pd.DataFrame, max_per_class: int | None, seed: int) -> pd.DataFrame:
+    """At most `max_per_class` rows of each class (for quick runs): the first ones in hash order,
+    so the same texts are kept whatever order the input file lists them in."""
+    if not max_per_class:
+        return df
+    capped = hash_order(df, seed).groupby("label", sort=False).head(int(max_per_class))
+    return capped.drop(columns="_key").reset_index(drop=True)
+
+
 def stratified_split(
     df: pd.DataFrame, fractions: dict[str, float], seed: int
 ) -> dict[str, pd.DataFrame]:
     """Split `df` (columns text, label) into the four named splits, stratified by label."""
-    keys = df["text"].map(lambda t: hashlib.sha1(f"{seed}\x00{t}".encode()).hexdigest())
-    ordered = df.assign(_key=keys).sort_values(["label", "_key"], kind="stable")
+    ordered = hash_order(df, seed)
     parts: dict[str, list[pd.DataFrame]] = {name: [] for name in SPLITS}
     for label, group in ordered.groupby("label", sort=True):
         if len(group) < MIN_ROWS_PER_CLASS:

@@ -1,7 +1,9 @@
 """reports/model_card.md: what the model is, what it came from, how good it is, where it falls short.
 
-Written for a reviewer who did not run it: numbers next to the baseline's, the data version and git
-commit to reproduce it, and the limits that the metrics alone do not show.
+Written for a reviewer who did not run it: numbers next to the baseline's, the data version (DVC's
+hashes, which `dvc` commands resolve) and the limits that the metrics alone do not show. It is a
+stage output committed to git, so it holds nothing its inputs do not determine: no timings and no
+commit (the commit is the one that holds the card).
 """
 
 from __future__ import annotations
@@ -43,27 +45,41 @@ def _versus_baseline(test: dict[str, Any], baseline: dict[str, Any] | None) -> s
     )
 
 
+def _data_lines(data: dict[str, Any], raw: dict[str, Any] | None) -> str:
+    processed = data.get("processed_dir", "data/processed")
+    lines = [
+        f"- Data version: `{data.get('md5', 'unknown')}`, DVC's hash of `{processed}` "
+        "(the `prepare` output in `dvc.lock`)"
+    ]
+    if raw:
+        where = (
+            f"`{raw['md5']}` in `{raw['dvc_file']}`"
+            if raw.get("md5")
+            else "not tracked by DVC (add it with `fullcycle data add`)"
+        )
+        lines.append(f"- Raw data: `{raw['path']}`, {where}")
+    return "\n".join(lines)
+
+
 def render(
     meta: dict[str, Any],
     metrics: dict[str, Any],
+    per_class: dict[str, dict[str, Any]],
     confusion: list[list[int]],
     baseline: dict[str, Any] | None,
-    device: str,
+    raw: dict[str, Any] | None = None,
 ) -> str:
     test, labels = metrics["test"], list(meta["labels"])
     data, size = meta.get("data", {}), metrics["model"]
     rows = data.get("rows", {})
     acc = test["accuracy"]
     margin = 1.96 * math.sqrt(max(acc * (1 - acc), 1e-9) / max(test["rows"], 1))
-    per_class = [
+    per_class_rows = [
         [label, *(_num(v[k]) for k in ("precision", "recall", "f1")), v["support"]]
-        for label, v in test["per_class"].items()
+        for label, v in per_class.items()
     ]
     matrix = [[labels[i], *row] for i, row in enumerate(confusion)]
     params = OmegaConf.to_yaml(OmegaConf.create(meta.get("params", {}))).rstrip()
-    commit = meta.get("git_commit") or "unknown (not a git checkout)"
-    latency = metrics["latency_ms"]
-    batched = next((v for k, v in latency.items() if k.startswith("per_text_batch")), None)
 
     return f"""# Model card: {meta.get("base_model", "?")} fine-tuned to classify texts
 
@@ -72,27 +88,27 @@ A transformers sequence classifier fine-tuned from `{meta.get("base_model", "?")
 ({meta.get("epochs", "?")} epoch(s); the epoch with the best validation macro-F1,
 {_num(meta.get("val_f1_macro"))}, was kept). It assigns each text one of {len(labels)} labels:
 {", ".join(labels)}. It reads the first {meta["max_length"]} tokens of a text.
-{size["parameters"]:,} parameters, {size["size_mb"]} MB of weights.
 
 ## Data and code
-- Data version (md5 of `{data.get("processed_dir", "data/processed")}`): `{data.get("md5", "unknown")}`
+{_data_lines(data, raw)}
 - Rows: train {rows.get("train", "?")}, validation {rows.get("val", "?")}, test {test["rows"]}
-- Git commit: `{commit}` (reproduce: check it out, then `dvc pull && dvc repro`)
+- Code: the git commit that holds this card (`git log -1 -- reports/model_card.md`); to reproduce,
+  check it out, then `dvc pull && dvc repro`
 
 ## Results on the test split
 {_versus_baseline(test, baseline)}
 
 Per class:
 
-{_table(["label", "precision", "recall", "F1", "support"], per_class)}
+{_table(["label", "precision", "recall", "F1", "support"], per_class_rows)}
 
 Confusion matrix (rows: actual label, columns: predicted label):
 
 {_table(["actual / predicted", *labels], matrix)}
 
-## Speed and size
-- One text at a time: {latency["one_text"]} ms (median); in batches: {batched} ms per text
-- Measured on `{device}` while the evaluate stage ran (a busy machine reads slower)
+## Size and speed
+- {size["parameters"]:,} parameters, {size["size_mb"]} MB of weights
+- Speed depends on the machine, so it is measured apart: `python bench/model_latency.py`
 
 ## Training parameters
 ```yaml

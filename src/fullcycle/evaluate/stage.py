@@ -1,15 +1,18 @@
 """`fullcycle evaluate`: score models/classifier/ on the test split.
 
-Writes reports/eval/metrics.json ({"test": {"accuracy", "f1_macro", "per_class", ...}, "latency_ms",
-"model"}), reports/eval/confusion.json (one {actual, predicted} row per test text: DVC's confusion
-plot) and reports/model_card.md. All three are written together or not at all.
+Writes reports/eval/metrics.json ({"test": {"accuracy", "f1_macro", "rows"}, "model": {"parameters",
+"size_mb"}}: the numbers people compare, DVC metrics), reports/eval/per_class.json (precision,
+recall, F1 and support per label), reports/eval/confusion.json (one {actual, predicted} row per test
+text: DVC's confusion plot) and reports/model_card.md. All four are written together or not at all.
+
+Every byte is a function of the stage's inputs (model, test split, params, baseline metrics):
+no timings, dates or commits, so `dvc repro -f` rewrites the same files. Speed is machine-dependent
+and measured by `python bench/model_latency.py` instead.
 """
 
 from __future__ import annotations
 
 import json
-import statistics
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,7 +27,7 @@ from torchmetrics.functional.classification import (
     multiclass_recall,
 )
 
-from fullcycle import params
+from fullcycle import params, provenance
 from fullcycle.classifier import DEFAULT_DIR, Classifier
 from fullcycle.errors import FullcycleError
 from fullcycle.evaluate.card import render
@@ -32,10 +35,10 @@ from fullcycle.io import atomic_path, read_json
 from fullcycle.train.splits import read_split
 
 METRICS = Path("reports/eval/metrics.json")
+PER_CLASS = Path("reports/eval/per_class.json")
 CONFUSION = Path("reports/eval/confusion.json")
 CARD = Path("reports/model_card.md")
 BASELINE = Path("reports/baseline/metrics.json")
-LATENCY_TEXTS = 32  # single-text predictions timed (after two warm-up calls)
 BATCH_SIZE = 32
 
 
@@ -66,18 +69,6 @@ def scores(
     }
 
 
-def latency_ms(model: Classifier, texts: Sequence[str]) -> float:
-    """Median milliseconds to classify one text on its own (what one API request costs)."""
-    sample = list(texts[:LATENCY_TEXTS])
-    model.probabilities(sample[:2], batch_size=1)  # warm-up: first calls allocate
-    times = []
-    for text in sample:
-        start = time.perf_counter()
-        model.probabilities([text], batch_size=1)
-        times.append((time.perf_counter() - start) * 1000)
-    return round(statistics.median(times), 2)
-
-
 def model_size(model: Classifier) -> dict[str, Any]:
     weights = [p for p in model.directory.iterdir() if p.suffix in (".safetensors", ".bin")]
     return {
@@ -104,26 +95,24 @@ def run(cfg: DictConfig, model_dir: str | Path = DEFAULT_DIR) -> dict[str, Any]:
     test = read_split(data.processed_dir, "test", model.labels, labels_from=f"{model_dir}'s labels")
     texts, actual = test["text"].tolist(), test["label"].astype(str).tolist()
 
-    one_text_ms = latency_ms(model, texts)  # first: it also warms the model up
-    start = time.perf_counter()
     probabilities = model.probabilities(texts, batch_size=BATCH_SIZE)
-    batched_ms = (time.perf_counter() - start) * 1000 / len(texts)
     predicted = [model.labels[i] for i in probabilities.argmax(-1).tolist()]
 
     test_scores = scores(model.labels, actual, predicted)
     matrix = test_scores.pop("confusion_matrix")  # a table in the card, a plot in DVC
-    metrics = {
-        "test": test_scores,
-        "latency_ms": {
-            "one_text": one_text_ms,
-            f"per_text_batch_{BATCH_SIZE}": round(batched_ms, 2),
-        },
-        "model": model_size(model),
-    }
-    card = render(model.meta, metrics, matrix, read_baseline(), device=str(model.device))
+    per_class = test_scores.pop("per_class")  # a table in the card and its own file
+    metrics = {"test": test_scores, "model": model_size(model)}
+    raw = provenance.raw_data(data)
+    card = render(model.meta, metrics, per_class, matrix, read_baseline(), raw)
     confusion = [{"actual": a, "predicted": p} for a, p in zip(actual, predicted, strict=True)]
-    with atomic_path(METRICS) as m, atomic_path(CONFUSION) as c, atomic_path(CARD) as k:
+    with (
+        atomic_path(METRICS) as m,
+        atomic_path(PER_CLASS) as pc,
+        atomic_path(CONFUSION) as c,
+        atomic_path(CARD) as k,
+    ):
         m.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+        pc.write_text(json.dumps(per_class, indent=2) + "\n", encoding="utf-8")
         c.write_text(
             "[\n" + ",\n".join(json.dumps(r) for r in confusion) + "\n]\n", encoding="utf-8"
         )

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from fullcycle import classifier
+from fullcycle import classifier, provenance
 from fullcycle.errors import FullcycleError
 
 METRICS_FILE = Path("reports/eval/metrics.json")
@@ -36,28 +35,25 @@ def content_version(directory: str | Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _git_commit(project: Path) -> str | None:
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True, timeout=10
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return (done.stdout.strip() or None) if done.returncode == 0 else None
+def _data_hash(model_record: dict[str, Any], project: Path) -> str | None:
+    """DVC's hash of the processed data the model was trained on: the train stage's record
+    (computed with DVC's hashing, `<md5>.dir`), else what dvc.lock records for data/processed."""
+    recorded = str(model_record.get("md5") or "")
+    if recorded.endswith(".dir"):  # older models recorded a hash of fullcycle's own: not DVC's
+        return recorded
+    return provenance.locked_md5(model_record.get("processed_dir") or DATA_DIR, project)
 
 
-def _data_hash(project: Path) -> str | None:
-    """The DVC hash of data/processed from dvc.lock: the data the pipeline trained on."""
-    lock = project / "dvc.lock"
-    try:
-        stages = (yaml.safe_load(lock.read_text(encoding="utf-8")) or {}).get("stages", {})
-    except (OSError, yaml.YAMLError):
+def _raw_data(project: Path) -> dict[str, Any] | None:
+    """The raw file behind the project's `file` data source and the hash its .dvc file records."""
+    params_file = project / "params.yaml"
+    if not params_file.is_file():
         return None
-    for stage in stages.values():
-        for out in stage.get("outs", []) if isinstance(stage, dict) else []:
-            if isinstance(out, dict) and out.get("path") == DATA_DIR:
-                return out.get("md5")
-    return None
+    try:
+        data = (yaml.safe_load(params_file.read_text(encoding="utf-8")) or {}).get("data")
+    except (OSError, yaml.YAMLError, AttributeError):
+        return None
+    return provenance.raw_data(data if isinstance(data, dict) else None, project)
 
 
 def _read_metrics(path: Path) -> dict[str, Any] | None:
@@ -87,11 +83,13 @@ def model_card(
     model_dir: str | Path, project: str | Path = ".", metrics_path: str | Path | None = None
 ) -> dict[str, Any]:
     """What /metadata shows and what `fullcycle package` stores with the model: labels, test
-    metrics, params, data hash and git commit (taken from the model's own fullcycle.json where
-    the train stage recorded them, else from the project as it is now)."""
+    metrics, params, and provenance stamped now (a model's own files hold no commit, so that the
+    same inputs train the same bytes): DVC's hash of the processed data (as in dvc.lock), the raw
+    data's .dvc hash for a `file` source, and the git commit checked out."""
     model_dir, project = Path(model_dir), Path(project)
     meta = classifier.read_meta(model_dir)
-    trained = {k: v for k, v in meta.items() if k not in ("labels", "max_length")}
+    # a commit recorded by older models is not trusted: it is stamped now, where it is true
+    trained = {k: v for k, v in meta.items() if k not in ("labels", "max_length", "git_commit")}
     metrics_file = Path(metrics_path) if metrics_path else project / METRICS_FILE
     data = trained.get("data") if isinstance(trained.get("data"), dict) else {}  # train's record
     card = {
@@ -100,8 +98,9 @@ def model_card(
         "max_length": int(meta["max_length"]),
         "metrics": _read_metrics(metrics_file),
         "params": trained.pop("params", None),
-        "data_hash": trained.pop("data_hash", None) or data.get("md5") or _data_hash(project),
-        "git_commit": trained.pop("git_commit", None) or _git_commit(project),
+        "data_hash": _data_hash(data, project),
+        "raw_data": _raw_data(project),
+        "git_commit": provenance.git_commit(project),
         "trained": trained or None,
     }
     return _without_none(json.loads(json.dumps(card, default=str)))

@@ -1,12 +1,14 @@
 """`fullcycle package`: the trained model, its evidence and the service, as one versioned artifact.
 
 1. save models/classifier into the BentoML model store (name serve.model_name, version = hash of
-   the model's bytes) with its model card: test metrics, params, data hash, git commit;
-2. build a bento from bentofile.yaml in a staged build context that holds only the fullcycle
-   package (no data, tests or caches can slip in), recording the model and the serve settings as
-   build arguments, so the bento serves exactly this model with these limits;
-   Its version is BentoML's generated one, or the release's (`fullcycle release` passes e.g.
-   v0.2.0, so the bento carries the registry version of its model);
+   the model's bytes) with its model card: test metrics, params, and the provenance stamped now
+   (DVC's data hashes as dvc.lock and the raw data's .dvc file record them, the git commit);
+2. build a bento from bentofile.yaml in a staged build context that holds only the modules the
+   service needs (SHIPPED, which the package stage lists as its deps; no data, tests or caches can
+   slip in), recording the model and the serve settings as build arguments, so the bento serves
+   exactly this model with these limits. Its version is the model's (the hash of its bytes: the
+   same model packaged twice is the same bento tag, rebuilt in place), or the release's
+   (`fullcycle release` passes e.g. v0.2.0, so the bento carries the registry version);
 3. export it to serve.bento_path (bentos/classifier.bento, a DVC output). A teammate runs
    `bentoml import bentos/classifier.bento` then `bentoml serve fullcycle-classifier:<version>`.
 """
@@ -26,6 +28,17 @@ from fullcycle.serve.model import METRICS_FILE, model_card
 from fullcycle.serve.settings import ServeSettings, from_params
 
 BENTOFILE = Path("bentofile.yaml")
+# What the bento ships of src/fullcycle: the service and what it imports. dvc.yaml's package stage
+# lists each as a dependency (a test keeps the two, and the imports, in step).
+SHIPPED = (
+    "__init__.py",
+    "classifier.py",
+    "errors.py",
+    "io.py",
+    "params.py",
+    "provenance.py",
+    "serve",
+)
 
 
 def save_model(model_dir: Path, name: str, card: dict[str, Any]):
@@ -58,12 +71,7 @@ def build_bento(
         with contextlib.suppress(NotFound):
             bentoml.bentos.delete(f"{name}:{version}")
     with tempfile.TemporaryDirectory(prefix="fullcycle-bento-") as staging:
-        package_dir = Path(fullcycle.__file__).parent
-        shutil.copytree(
-            package_dir,
-            Path(staging, "src", "fullcycle"),
-            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-        )
+        stage_code(Path(staging, "src", "fullcycle"))
         shutil.copy(bentofile, Path(staging, "bentofile.yaml"))
         return bentoml.bentos.build_bentofile(
             str(Path(staging, "bentofile.yaml")),
@@ -74,8 +82,23 @@ def build_bento(
         )
 
 
+def stage_code(target: Path) -> None:
+    """Copy the SHIPPED modules of the running fullcycle package into `target` (no bytecode)."""
+    package_dir = Path(fullcycle.__file__).parent
+    target.mkdir(parents=True)
+    for name in SHIPPED:
+        source = package_dir / name
+        if source.is_dir():
+            shutil.copytree(
+                source, target / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+            )
+        else:
+            shutil.copy2(source, target / name)
+
+
 def main(version: str | None = None) -> int:
-    """Package models/classifier; `version` names the bento (default: BentoML generates one)."""
+    """Package models/classifier; `version` names the bento (default: the model's version, the
+    hash of its bytes, so packaging the same model again gives the same tag)."""
     values, where = from_params()
     serve = ServeSettings.from_mapping(values, where)  # no env overrides: DVC must reproduce this
     model_dir = Path(serve.model_dir)
@@ -90,7 +113,7 @@ def main(version: str | None = None) -> int:
 
     try:
         model_tag = save_model(model_dir, serve.model_name, card)
-        bento = build_bento(model_tag, serve, version=version)
+        bento = build_bento(model_tag, serve, version=version or str(card["version"]))
         with atomic_path(serve.bento_path) as tmp:
             bentoml.bentos.export_bento(bento.tag, str(tmp.resolve()))
     except BentoMLException as exc:

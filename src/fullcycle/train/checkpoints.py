@@ -2,7 +2,7 @@
 
 DVC deletes a stage's outputs before running it, so checkpoints cannot be outputs. They live in
 .fullcycle/checkpoints/<key>/ (gitignored), where the key hashes everything the run depends on
-(seed, model, trainer and train params, the processed data, the training code): a rerun with the
+(seed, model, trainer and train params, DVC's hash of the processed data, the training code): a rerun with the
 same key continues from `last.ckpt`; a changed config or data starts fresh. A successful run deletes
 the directory.
 
@@ -41,12 +41,6 @@ def files_md5(paths: list[Path], root: Path) -> str:
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(hashlib.md5(path.read_bytes()).digest())
     return digest.hexdigest()
-
-
-def data_md5(processed_dir: str | Path) -> str:
-    """One hash for the processed data (every split and labels.json): the data version."""
-    root = Path(processed_dir)
-    return files_md5([p for p in root.rglob("*") if p.is_file()], root)
 
 
 def code_md5() -> str:

@@ -8,7 +8,6 @@ run leaves checkpoints behind and the next run resumes from the last finished ep
 from __future__ import annotations
 
 import logging
-import subprocess
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 from fullcycle import classifier, params
 from fullcycle.errors import FullcycleError
 from fullcycle.io import atomic_path
+from fullcycle.provenance import dvc_md5
 from fullcycle.train import checkpoints
 from fullcycle.train.datamodule import TextDataModule
 from fullcycle.train.module import MONITOR, TextClassifier
@@ -127,16 +127,6 @@ def build_trainer(
         ) from None
 
 
-def git_commit() -> str | None:
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None
-
-
 def best_weights(module: TextClassifier, checkpoint: ModelCheckpoint) -> None:
     """Load the best epoch's weights (by validation macro-F1) into `module`."""
     if checkpoint.best_model_path:  # empty when validation never ran (e.g. limit_val_batches=0)
@@ -145,18 +135,43 @@ def best_weights(module: TextClassifier, checkpoint: ModelCheckpoint) -> None:
 
 
 def provenance(cfg: DictConfig, data: TextDataModule, data_hash: str) -> dict[str, Any]:
-    """What a model came from, stored in its fullcycle.json."""
+    """What a model came from, stored in its fullcycle.json: only what the stage's inputs
+    determine (params, DVC's hash of the processed data), so the same inputs give the same bytes.
+    The git commit is stamped when the model is packaged or released (fullcycle.serve.model)."""
     sections = {k: OmegaConf.to_container(cfg[k]) for k in ("model", "train", "trainer")}
     return {
         "base_model": cfg.model.name_or_path,
         "params": sections | {"seed": int(cfg.get("seed", 0))},
         "data": {
             "processed_dir": str(data.processed_dir),
-            "md5": data_hash,
+            "md5": data_hash,  # DVC's hash, as dvc.lock records data/processed
             "rows": {name: len(split) for name, split in data.splits.items()},
         },
-        "git_commit": git_commit(),
     }
+
+
+class ResumeHint(L.Callback):
+    """On Ctrl-C, says in one line what the next run does (Lightning itself only exits 1)."""
+
+    def __init__(self, ckpt_dir: Path) -> None:
+        self.ckpt_dir = ckpt_dir
+        self.message: str | None = None
+
+    def on_exception(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException
+    ) -> None:
+        if not isinstance(exception, KeyboardInterrupt):
+            return
+        if (self.ckpt_dir / checkpoints.LAST).is_file():
+            self.message = (
+                f"training stopped in epoch {trainer.current_epoch + 1}: the next `dvc repro` or "
+                "`fullcycle train` (same params and data) resumes from the last finished epoch"
+            )
+        else:
+            self.message = (
+                "training stopped before its first epoch finished: the next `dvc repro` or "
+                "`fullcycle train` starts from the beginning"
+            )
 
 
 def run(cfg: DictConfig, callbacks: Sequence[L.Callback] = ()) -> dict[str, Any]:
@@ -188,16 +203,22 @@ def run(cfg: DictConfig, callbacks: Sequence[L.Callback] = ()) -> dict[str, Any]
         label_smoothing=float(train_cfg.label_smoothing),
     )
 
-    data_hash = checkpoints.data_md5(data_cfg.processed_dir)
+    data_hash = dvc_md5(data_cfg.processed_dir)
     ckpt_dir = checkpoints.run_dir(cfg, data_hash)
     resume = checkpoints.resume(ckpt_dir, LIVE_DIR)  # None unless a run like this was interrupted
     if resume:
         print(f"train: resuming an interrupted run at epoch {resume.epoch} from {resume.path}")
-    trainer = build_trainer(trainer_cfg, train_cfg, ckpt_dir, bool(resume), callbacks)
-    trainer.fit(module, datamodule=data, ckpt_path=resume.path if resume else None)
+    hint = ResumeHint(ckpt_dir)
+    trainer = build_trainer(trainer_cfg, train_cfg, ckpt_dir, bool(resume), [*callbacks, hint])
+    try:
+        trainer.fit(module, datamodule=data, ckpt_path=resume.path if resume else None)
+    except SystemExit:  # Lightning's answer to Ctrl-C: a graceful shutdown, then exit(1)
+        if hint.message is None:
+            raise
+        raise KeyboardInterrupt(hint.message) from None
     if trainer.interrupted:
         raise FullcycleError(
-            "training was interrupted: run it again to resume from the last epoch."
+            hint.message or "training was interrupted: run it again to resume from the last epoch."
         )
 
     best = next(cb for cb in trainer.checkpoint_callbacks if cb.monitor == MONITOR)
