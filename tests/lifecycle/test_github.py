@@ -133,7 +133,7 @@ def test_lists_follow_the_link_header_across_pages(fake):
 def test_a_rate_limit_is_waited_out_as_retry_after_says(fake, status):
     fake.state.rate_limit_once["POST /pulls"] = (status, 1)
     start = time.perf_counter()
-    pull, created = client(fake).upsert_pull("promote/a", "main", "t", "b")
+    _, created = client(fake).upsert_pull("promote/a", "main", "t", "b")
     assert created and time.perf_counter() - start >= 1.0  # waited Retry-After
     # the limited POST did nothing on GitHub, so repeating it opened exactly one PR
     assert len(fake.state.calls("POST", "/pulls")) == 2 and len(fake.state.pulls) == 1

@@ -8,14 +8,13 @@ import pytest
 import yaml
 
 from fullcycle.cli import main
-from fullcycle.lifecycle import records
+from fullcycle.lifecycle import experiments, records
 
 
 def merge_experiment(box, experiment: str = "good") -> None:
     """main with a trained model, as after merging a promotion PR (test_e2e does the real PR):
     the experiment's commit merged and pushed."""
-    refs = box.git("for-each-ref", "refs/exps", "--format=%(refname) %(objectname)").splitlines()
-    sha = next(line.split()[1] for line in refs if line.split()[0].endswith(f"/{experiment}"))
+    sha = experiments.find(experiment).rev
     box.git("merge", "-q", "--no-ff", sha, "-m", f"Merge experiment {experiment}")
     box.git("push", "-q", "origin", "main")
 
