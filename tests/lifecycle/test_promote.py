@@ -129,6 +129,7 @@ def test_refuses_a_dirty_tree(sandbox, github, capsys):
 
 def test_gate_failure_pushes_nothing(sandbox, github, capsys):
     set_gate(sandbox.root, baseline_margin=1.0)  # no model can beat the baseline by 1.0
+    sandbox.git("push", "-q", "origin", "main")  # the gate is read from origin's main
     files_before = remote_file_count(sandbox)
     assert main(["promote", "good"]) != 0
     err = capsys.readouterr().err
@@ -213,7 +214,8 @@ def test_an_applied_experiment_does_not_block_promote(sandbox, github, capsys):
     and dvc.lock: promote builds from the experiment's commit, so that is not dirt."""
     from tests.conftest import run
 
-    run(sandbox.root, "dvc", "exp", "apply", "weak")
+    # (exit 255: the experiments ran up to evaluate, so no bento to check out; the rest is applied)
+    run(sandbox.root, "dvc", "exp", "apply", "weak", check=False)
     assert sandbox.git("status", "--porcelain", "--untracked-files=no")  # params.yaml, ...
     assert main(["promote", "good"]) == 0  # another experiment than the applied one
     assert "opened pull request #1" in capsys.readouterr().out

@@ -21,8 +21,18 @@ from fullcycle.errors import FullcycleError
 CONFIG = "config.yaml"
 
 
+def _float(representer: Any, value: float) -> Any:
+    """3e-05 as `3.0e-05`: a float to every YAML reader (YAML 1.1 wants a dot before the `e`)."""
+    text = repr(value)
+    mantissa, e, exponent = text.partition("e")
+    if e and "." not in mantissa:
+        text = f"{mantissa}.0e{exponent}"
+    return representer.represent_scalar("tag:yaml.org,2002:float", text)
+
+
 def _yaml() -> YAML:
     yaml = YAML()  # round-trip
+    yaml.representer.add_representer(float, _float)
     yaml.preserve_quotes = True
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.width = 4096  # never fold a long value onto a second line
