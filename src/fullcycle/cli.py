@@ -221,6 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--base", help="git ref to compare with (default: origin/<promote.base>, else it)"
     )
     p.add_argument("--profile", default="", help="what was run, shown in the comment (e.g. tiny)")
+    p.add_argument(
+        "--main-run",
+        metavar="DIR",
+        help="compare with main's run of the same profile recorded in DIR (params.yaml, reports/, "
+        "commit.txt) instead of main's committed results",
+    )
     p = add(
         "issue",
         _command("fullcycle.lifecycle.report:issue"),

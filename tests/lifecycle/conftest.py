@@ -64,20 +64,46 @@ def set_gate(root: Path, **values: object) -> None:
     """Edit conf/promote/default.yaml, recompose params.yaml and commit both (the gate is read
     from the base branch's committed params)."""
     from fullcycle import params
-    from fullcycle.lifecycle.data_add import set_key
+    from fullcycle.lifecycle import conf
 
-    conf = root / "conf/promote/default.yaml"
-    text = conf.read_text()
     for key, value in values.items():
-        text = set_key(text, key, str(value))
-    conf.write_text(text)
+        conf.set_value(root / "conf/promote/default.yaml", key, value)
     params.write(root / "params.yaml", root / "conf")
     git_in(root, "commit", "-qam", f"promotion gate: {values}")
+
+
+def results_in_git(root: Path) -> None:
+    """Metrics, the data summary and the model card as `cache: false` outputs (committed with
+    dvc.lock), as the project's dvc.yaml declares them; a no-op where it already does."""
+    import yaml
+
+    path = root / "dvc.yaml"
+    pipeline = yaml.safe_load(path.read_text())
+    small = (
+        "reports/eval/metrics.json",
+        "reports/baseline/metrics.json",
+        "reports/data/summary.json",
+        "reports/model_card.md",
+        "reports/eval/confusion.json",
+        "reports/drift/summary.json",
+    )
+    for stage in pipeline["stages"].values():
+        for kind in ("outs", "metrics", "plots"):
+            entries = stage.get(kind) or []
+            for i, entry in enumerate(entries):
+                name = entry if isinstance(entry, str) else next(iter(entry))
+                if name in small:
+                    spec = {} if isinstance(entry, str) else dict(entry[name] or {})
+                    entries[i] = {name: spec | {"cache": False}}
+    path.write_text(yaml.safe_dump(pipeline, sort_keys=False))
 
 
 def make_sandbox(base: Path) -> Sandbox:
     box = Sandbox(base)
     root = make_project(box.root, overrides=[])
+    results_in_git(root)
+    if git_in(root, "status", "--porcelain"):
+        git_in(root, "commit", "-qam", "results live in git")
     # The tiny model cannot beat TF-IDF: the sandbox lets any candidate past the baseline rule
     # (the gate's rules have their own tests).
     set_gate(root, baseline_margin=-1.0)

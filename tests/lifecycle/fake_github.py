@@ -1,7 +1,9 @@
 """A local stand-in for the GitHub REST API on 127.0.0.1: pulls, issue comments and issues.
 
 It speaks the shapes fullcycle uses (the real API's paths, status codes and JSON fields), checks the
-bearer token, records every request, and can be told to fail a route with a given status.
+bearer token, records every request, pages lists as GitHub does (`per_page`, default 30, and a
+`Link: <...>; rel="next"` header), can be told to fail a route with a given status, and to answer
+a route once with a rate limit (403/429 and `Retry-After`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 TOKEN = "test-token"
 
@@ -34,6 +36,8 @@ class State:
     issues: list[dict] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
     fail: dict[str, tuple[int, dict]] = field(default_factory=dict)  # "POST /pulls" -> reply
+    # "GET /issues/N/comments" -> (403 or 429, Retry-After seconds): answered once, then served
+    rate_limit_once: dict[str, tuple[int, int]] = field(default_factory=dict)
     next_id: int = 1
 
     def number(self) -> int:
@@ -79,13 +83,26 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: object) -> None:  # keep test output quiet
         pass
 
-    def _reply(self, status: int, body: Any) -> None:
+    def _reply(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
         self.end_headers()
         self.wfile.write(data)
+
+    def _page(self, items: list[dict], query: dict[str, str]) -> None:
+        """One page of a list, with GitHub's Link header pointing at the next one."""
+        page, per = int(query.get("page", 1)), min(int(query.get("per_page", 30)), 100)
+        headers = {}
+        if page * per < len(items):
+            url = urlparse(self.path)
+            following = urlencode({**query, "page": page + 1, "per_page": per})
+            host = f"http://{self.headers.get('Host')}"
+            headers["Link"] = f'<{host}{url.path}?{following}>; rel="next"'
+        self._reply(200, items[(page - 1) * per : page * per], headers)
 
     def _handle(self, method: str) -> None:
         url = urlparse(self.path)
@@ -104,6 +121,13 @@ class _Handler(BaseHTTPRequestHandler):
         if key in st.fail:
             status, reply = st.fail[key]
             return self._reply(status, reply)
+        if key in st.rate_limit_once:
+            status, wait = st.rate_limit_once.pop(key)
+            return self._reply(
+                status,
+                {"message": "API rate limit exceeded for installation."},
+                {"Retry-After": str(wait), "X-RateLimit-Remaining": "0"},
+            )
         return self._route(method, route, query, body)
 
     def _route(self, method: str, route: str, query: dict, body: Any) -> None:
@@ -119,7 +143,7 @@ class _Handler(BaseHTTPRequestHandler):
                 and (not query.get("head") or f"{owner}:{p['head']['ref']}" == query["head"])
                 and (not query.get("base") or p["base"]["ref"] == query["base"])
             ]
-            return self._reply(200, found)
+            return self._page(found, query)
         if route == "/pulls" and method == "POST":
             missing = [k for k in ("title", "head", "base") if not body.get(k)]
             if missing:
@@ -167,9 +191,7 @@ class _Handler(BaseHTTPRequestHandler):
         if m := re.fullmatch(r"/issues/(\d+)/comments", route):
             n = int(m[1])
             if method == "GET":
-                mine = [c for c in st.comments if c["issue"] == n]
-                page, per = int(query.get("page", 1)), int(query.get("per_page", 30))
-                return self._reply(200, mine[(page - 1) * per : page * per])
+                return self._page([c for c in st.comments if c["issue"] == n], query)
             comment = {
                 "id": st.number(),
                 "issue": n,
@@ -185,8 +207,8 @@ class _Handler(BaseHTTPRequestHandler):
             comment["body"] = body["body"]
             return self._reply(200, comment)
         if route == "/issues" and method == "GET":
-            return self._reply(
-                200, [i for i in st.issues if i["state"] == query.get("state", "open")]
+            return self._page(
+                [i for i in st.issues if i["state"] == query.get("state", "open")], query
             )
         if route == "/issues" and method == "POST":
             n = st.number()

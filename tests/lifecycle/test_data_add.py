@@ -125,7 +125,7 @@ def test_destination_keeps_a_plain_name_and_the_extension():
     import pytest
 
     from fullcycle.errors import FullcycleError
-    from fullcycle.lifecycle.data_add import destination, set_key
+    from fullcycle.lifecycle.data_add import destination
 
     assert destination(Path("/x/a.csv"), None) == Path("data/raw/a.csv")
     assert destination(Path("/x/a.csv"), "v2") == Path("data/raw/v2.csv")
@@ -133,5 +133,32 @@ def test_destination_keeps_a_plain_name_and_the_extension():
         destination(Path("a.csv"), "../b.csv")
     with pytest.raises(FullcycleError, match="changes the file type"):
         destination(Path("a.csv"), "b.parquet")
-    assert set_key("path: old  # why\n", "path", "new") == "path: new  # why\n"
-    assert set_key("a: 1\n", "b", "2") == "a: 1\nb: 2\n"
+
+
+def test_switch_params_writes_any_name_as_yaml(tmp_path, monkeypatch):
+    """A YAML round-trip, not a regex: a column named `#x` is not a comment, a path holding `: `
+    is not a mapping, and every comment in conf/ survives."""
+    import argparse
+    import shutil
+
+    from fullcycle.lifecycle.data_add import switch_params
+    from tests.conftest import REPO
+
+    shutil.copytree(REPO / "conf", tmp_path / "conf")
+    monkeypatch.chdir(tmp_path)
+    comments = [ln for ln in Path("conf/config.yaml").read_text().splitlines() if "#" in ln]
+    switch_params(
+        Path("data/raw/export: 2024 #1.csv"),
+        argparse.Namespace(text_col="#x", label_col="label: gold"),
+    )
+    cfg = params.load()
+    assert (cfg.data.path, cfg.data.text_col, cfg.data.label_col) == (
+        "data/raw/export: 2024 #1.csv",
+        "#x",
+        "label: gold",
+    )
+    assert params.compose() == yaml.safe_load(Path("params.yaml").read_text())
+    config = Path("conf/config.yaml").read_text()
+    assert "- data: file       # where the labelled texts come from" in config
+    kept = [ln for ln in config.splitlines() if "#" in ln]
+    assert len(kept) == len(comments)

@@ -1,54 +1,111 @@
-"""The whole lifecycle with real git, DVC, GTO and BentoML, and the fake GitHub API:
-data add -> exp run -> exp best -> promote (PR) -> merge -> release (tags in origin) -> history."""
+"""The README's "lifecycle in git", run verbatim: its two bash blocks, line by line, in a clone of
+the project with a bare `origin`, a DVC remote and the GitHub stand-in — from `data add` through
+`dvc exp run` to an opened PR, then (after GitHub's merge) params check, release and history.
+
+The sandbox is the project as a user clones it, configured for a test machine: conf/ composes the
+tiny profile (model=tiny, one epoch) and the gate lets the tiny model past the TF-IDF baseline
+(baseline_margin -1), both committed, as a project owner would. No line of the README is changed.
+"""
 
 from __future__ import annotations
 
-import json
-import time
+import re
+import subprocess
+from pathlib import Path
 
-from fullcycle.cli import main
-from fullcycle.lifecycle import experiments
-from tests.conftest import run
+import pandas as pd
+import pytest
+import yaml
+
+from fullcycle.lifecycle import conf
+from fullcycle.lifecycle.data_add import TRAIN_AND_COMMIT
+from tests.conftest import REPO, git, make_project, run
+from tests.lifecycle.conftest import results_in_git, set_gate
 
 
-def test_data_to_release(sandbox, github, capsys):
-    # data add and two experiments ran in the session fixture, through the real CLI
-    subjects = sandbox.git("log", "--format=%s", "main").splitlines()
-    assert subjects[0].startswith("data: news.csv — 200 rows, 5 classes, md5 ")
-    assert sorted(name for name, _, _ in experiments.exp_refs()) == ["good", "weak"]
+def readme_blocks() -> list[list[str]]:
+    """The command lines of the bash blocks in the README's "The lifecycle in git" section."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("## The lifecycle in git", 1)[1].split("\n## ", 1)[0]
+    return [
+        [line for line in block.splitlines() if line.strip()]
+        for block in re.findall(r"```bash\n(.*?)```", section, flags=re.S)
+    ]
 
-    # exp best: the highest test macro-F1 of HEAD's experiments, with its params and metrics
-    assert main(["exp", "best", "--json"]) == 0
-    best = json.loads(capsys.readouterr().out)
-    _, ranked = experiments.show()
-    scores = {e.name: e.metric("test.f1_macro") for e in ranked}
-    assert best["name"] in scores and best["value"] == max(scores.values())
-    assert best["params_changed"]["model.name_or_path"] == "tiny"
-    assert main(["exp", "best"]) == 0
-    assert f"best experiment: {best['name']}" in capsys.readouterr().out
 
-    # promote the best one (no EXP argument): a PR on the fake GitHub
-    start = time.perf_counter()
-    assert main(["promote"]) == 0
-    print(f"promote (no dvc repro): {time.perf_counter() - start:.1f}s")
-    branch = f"promote/{best['name']}"
+def sh(cwd: Path, line: str) -> subprocess.CompletedProcess:
+    """One README line through bash, exactly as written (its comment included)."""
+    done = subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", line], cwd=cwd, capture_output=True, text=True
+    )
+    assert done.returncode == 0, f"`{line}` exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+@pytest.fixture
+def clone(tmp_path: Path, news_csv: Path) -> Path:
+    """A user's clone: tiny profile and a loose baseline rule committed, pushed to a bare origin;
+    a DVC remote in .dvc/config; the user's file reviews.csv (columns review, sentiment)."""
+    root = make_project(tmp_path / "project", overrides=[])
+    results_in_git(root)
+    conf.set_default(root / "conf", "model", "tiny")
+    conf.set_value(root / "conf/trainer/cpu.yaml", "max_epochs", 1)
+    for ignore in ("data/.gitignore", "bentos/.gitignore"):  # DVC's entries, as committed here
+        (root / ignore).parent.mkdir(parents=True, exist_ok=True)
+        (root / ignore).write_text((REPO / ignore).read_text())
+    run(root, "dvc", "remote", "add", "-d", "store", str(tmp_path / "dvc-remote"))
+    (tmp_path / "dvc-remote").mkdir()
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "tiny profile for the test machine; a DVC remote")
+    set_gate(root, baseline_margin=-1.0)  # recomposes params.yaml and commits
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", "origin.git")
+    git(root, "remote", "add", "origin", "../origin.git")
+    git(root, "push", "-q", "origin", "main")
+    table = pd.read_csv(news_csv)
+    table.rename(columns={"text": "review", "label": "sentiment"}).to_csv(
+        root / "reviews.csv", index=False
+    )
+    return root
+
+
+def test_the_readme_lifecycle_runs_verbatim(clone, github, monkeypatch):
+    to_pr, after_merge = readme_blocks()
+    assert [line.split()[1] for line in to_pr] == [
+        "data", "repro", "push", "exp", "exp", "promote",
+    ]  # fmt: skip
+
+    outputs = [sh(clone, line).stdout for line in to_pr]
+
+    # data add ends by naming the README's own next line
+    hint = TRAIN_AND_COMMIT.format(name="reviews.csv")
+    assert hint in outputs[0] and to_pr[1].startswith(hint)
+    # results live in git: main's numbers are readable without a DVC remote
+    metrics = json_at(clone, "main", "reports/eval/metrics.json")
+    assert "f1_macro" in metrics["test"]
+    # exp best ranks HEAD's committed run too
+    assert "HEAD" in outputs[4] or "best experiment: lr-3e-5" in outputs[4]
+    # promote: the PR is open on the stand-in for GitHub
     [pull] = github.state.pulls
-    assert pull["head"]["ref"] == branch and pull["base"]["ref"] == "main"
-    assert pull["title"].startswith(f"Promote {best['name']}: test.f1_macro ")
-    assert "### Params (vs `main`)" in pull["body"] and "### Model card" in pull["body"]
+    assert pull["head"]["ref"] == "promote/lr-3e-5" and pull["base"]["ref"] == "main"
+    assert "opened pull request #1" in outputs[5]
 
-    # GitHub merges the PR; the push to main runs `fullcycle release` (with the Bento)
-    sandbox.git("merge", "-q", "--no-ff", branch, "-m", f"Merge pull request #1 from {branch}")
-    sandbox.git("push", "-q", "origin", "main")
-    assert main(["release"]) == 0
-    out = capsys.readouterr().out
-    assert "registered classifier@v0.1.0" in out
-    assert "as bento fullcycle-classifier:v0.1.0," in out  # the bento carries the release version
-    tags = sandbox.origin_git("tag", "--list").split()
+    # GitHub's merge button: merge the PR branch into origin's main
+    merger = clone.parent / "merger"
+    git(clone.parent, "clone", "-q", "origin.git", str(merger))
+    git(merger, "merge", "-q", "--no-ff", "origin/promote/lr-3e-5", "-m", "Merge pull request #1")
+    git(merger, "push", "-q", "origin", "main")
+
+    outputs = [sh(clone, line).stdout for line in after_merge]
+    assert "params.yaml matches conf/" in outputs[2]
+    assert "lr: 3.0e-05" in (clone / "conf/train/default.yaml").read_text()
+    assert "registered classifier@v0.1.0" in outputs[3]
+    assert "as bento fullcycle-classifier:v0.1.0," in outputs[3]
+    tags = git(clone.parent / "origin.git", "tag", "--list").split()
     assert sorted(tags) == ["classifier#dev#1", "classifier@v0.1.0"]
-
-    # history, through the installed console script
-    done = run(sandbox.root, "fullcycle", "history")
-    kinds = [line.split()[2] for line in done.stdout.splitlines()[2:]]
+    kinds = [line.split()[2] for line in outputs[4].splitlines()[2:]]
     assert kinds == ["data", "promotion", "release", "stage"]
-    assert f"experiment {best['name']}" in done.stdout and "classifier v0.1.0 → dev" in done.stdout
+    assert git(clone, "status", "--porcelain", "--untracked-files=no") == ""
+
+
+def json_at(root: Path, rev: str, path: str) -> dict:
+    return yaml.safe_load(git(root, "show", f"{rev}:{path}"))

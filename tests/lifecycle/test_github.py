@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from fullcycle.lifecycle.github import GitHub, GitHubError, compare_url, repo_from_env
@@ -113,3 +115,58 @@ def test_repository_and_compare_url_from_the_environment(monkeypatch):
     )
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)
     assert GitHub.from_env() is None  # no token: callers print what they would send
+
+
+def test_lists_follow_the_link_header_across_pages(fake):
+    """250 comments: three pages of 100; ours is on the last one and is edited, not duplicated."""
+    fake.state.comments = [
+        {"id": 1000 + i, "issue": 5, "body": f"someone else {i}"} for i in range(249)
+    ] + [{"id": 2000, "issue": 5, "body": "old\n\n<!-- m -->"}]
+    comment, created = client(fake).upsert_comment(5, "new", "<!-- m -->")
+    assert not created and comment["id"] == 2000
+    pages = [r.query.get("page", "1") for r in fake.state.calls("GET", "/issues/5/comments")]
+    assert pages == ["1", "2", "3"]
+    assert len(fake.state.comments) == 250
+
+
+@pytest.mark.parametrize("status", [403, 429])
+def test_a_rate_limit_is_waited_out_as_retry_after_says(fake, status):
+    fake.state.rate_limit_once["POST /pulls"] = (status, 1)
+    start = time.perf_counter()
+    _, created = client(fake).upsert_pull("promote/a", "main", "t", "b")
+    assert created and time.perf_counter() - start >= 1.0  # waited Retry-After
+    # the limited POST did nothing on GitHub, so repeating it opened exactly one PR
+    assert len(fake.state.calls("POST", "/pulls")) == 2 and len(fake.state.pulls) == 1
+
+
+def test_a_rate_limit_longer_than_we_wait_is_a_clear_error(fake):
+    fake.state.rate_limit_once["GET /"] = (429, 3600)
+    with pytest.raises(GitHubError, match="rate limit was hit and it asks to wait 3600 s"):
+        client(fake).check_access()
+    assert len(fake.state.requests) == 1  # not retried
+
+
+def test_a_refused_connection_is_retried():
+    gh = GitHub("http://127.0.0.1:9", "acme/project", "t", timeout=2, retries=2, backoff=0.01)
+    start = time.perf_counter()
+    with pytest.raises(GitHubError, match="cannot reach"):
+        gh.check_access()
+    assert time.perf_counter() - start >= 0.03  # 0.01 + 0.02: two retries happened
+
+
+def test_the_token_is_never_printed(fake, caplog):
+    """repr, str, logs (httpx/httpcore at DEBUG) and errors of the client leave the token out."""
+    import logging
+
+    token = "ghp_" + "s3cr3t" * 6
+    gh = GitHub(fake.url, fake.state.repo, token)
+    assert token not in repr(gh) and token not in str(gh)
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(GitHubError) as err:  # the fake rejects this token: 401
+        gh.check_access()
+    fake.state.fail["GET /"] = (500, {"message": "boom"})
+    with pytest.raises(GitHubError) as err5:
+        GitHub(fake.url, fake.state.repo, token, retries=1, backoff=0.01).check_access()
+    for text in (str(err.value), repr(err.value), str(err5.value), caplog.text):
+        assert token not in text
+    assert "HTTP Request" in caplog.text or "send_request" in caplog.text  # logs were captured

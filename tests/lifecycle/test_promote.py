@@ -7,9 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from fullcycle.cli import main
-from fullcycle.lifecycle import records
+from fullcycle.lifecycle import experiments, records
 from fullcycle.lifecycle.experiments import Run
 from fullcycle.lifecycle.promote import DEFAULTS, check_gate
 from tests.lifecycle.conftest import set_gate
@@ -35,7 +36,10 @@ def run_with(metrics: dict[str, float | None]) -> Run:
     return Run(
         rev="c",
         name="c",
-        metrics={"reports/eval/metrics.json": eval_m, "reports/baseline/metrics.json": base_m},
+        metrics_by_file={
+            "reports/eval/metrics.json": eval_m,
+            "reports/baseline/metrics.json": base_m,
+        },
     )
 
 
@@ -84,10 +88,7 @@ def test_promote_opens_the_pr_then_updates_it(sandbox, github, capsys):
     assert ".per_class." not in body  # headline metrics only; the card has the per-class table
 
     # the branch: the experiment's commit plus one commit with the promotion record
-    refs = sandbox.git("for-each-ref", "refs/exps", "--format=%(refname) %(objectname)")
-    exp_sha = next(
-        line.split()[1] for line in refs.splitlines() if line.split()[0].endswith("/good")
-    )
+    exp_sha = experiments.find("good").rev
     tip = sandbox.origin_git("rev-parse", BRANCH)
     assert sandbox.git("rev-parse", f"{tip}^") == exp_sha
     assert sandbox.git("rev-parse", BRANCH) == tip
@@ -122,12 +123,13 @@ def test_without_token_prints_the_request_and_compare_url(sandbox, capsys, monke
 def test_refuses_a_dirty_tree(sandbox, github, capsys):
     Path("params.yaml").write_text(Path("params.yaml").read_text() + "\n# edited\n")
     assert main(["promote", "good"]) != 0
-    assert "uncommitted changes (params.yaml)" in capsys.readouterr().err
+    assert "uncommitted changes in params.yaml are not an experiment" in capsys.readouterr().err
     assert origin_branches(sandbox) == ["main"] and github.state.requests == []
 
 
 def test_gate_failure_pushes_nothing(sandbox, github, capsys):
     set_gate(sandbox.root, baseline_margin=1.0)  # no model can beat the baseline by 1.0
+    sandbox.git("push", "-q", "origin", "main")  # the gate is read from origin's main
     files_before = remote_file_count(sandbox)
     assert main(["promote", "good"]) != 0
     err = capsys.readouterr().err
@@ -155,7 +157,7 @@ def test_api_errors_leave_nothing_pushed(sandbox, github, capsys):
     assert "HTTP 401: Bad credentials" in capsys.readouterr().err
     assert origin_branches(sandbox) == ["main"] and not github.state.calls("POST", "/pulls")
     del github.state.fail["GET /"]
-    # 422 when opening the PR: the pushed branch is deleted again (5xx takes the same path: see
+    # 422 when opening the PR: the pushed branch is deleted again, and the message says so (5xx takes the same path: see
     # test_failed_update_restores_the_previous_branch, and test_github for the client's retries)
     github.state.fail["POST /pulls"] = (422, {"message": "Validation Failed"})
     assert main(["promote", "good"]) != 0
@@ -171,3 +173,83 @@ def test_failed_update_restores_the_previous_branch(sandbox, github, capsys):
     assert main(["promote", "good"]) != 0
     assert "restored" in capsys.readouterr().err
     assert sandbox.origin_git("rev-parse", BRANCH) == first
+
+
+def merge_on_origin(box, branch: str, dest: Path) -> Path:
+    """What GitHub's merge button does: merge `branch` into origin's main. Returns a fresh clone
+    of origin's main after the merge."""
+    from tests.conftest import git
+
+    merger = dest / "merger"
+    git(dest, "clone", "-q", str(box.origin), str(merger))
+    git(merger, "merge", "-q", "--no-ff", f"origin/{branch}", "-m", f"Merge {branch}")
+    git(merger, "push", "-q", "origin", "main")
+    clone = dest / "clone"
+    git(dest, "clone", "-q", str(box.origin), str(clone))
+    return clone
+
+
+def test_promotion_writes_the_overrides_into_conf(sandbox, github, tmp_path):
+    """`weak` ran with -S model=tiny -S trainer.max_epochs=1 -S train.lr=0.00001 on a main that
+    composes MiniLM: after promote and merge, conf/ composes to exactly its params.yaml."""
+    from tests.conftest import run
+
+    assert main(["promote", "weak"]) == 0
+    clone = merge_on_origin(sandbox, "promote/weak", tmp_path)
+    assert run(clone, "fullcycle", "params", "--check").returncode == 0
+    config = (clone / "conf/config.yaml").read_text()
+    assert "- model: tiny      # which transformer to fine-tune" in config  # comment kept
+    assert "lr: 1.0e-05" in (clone / "conf/train/default.yaml").read_text()
+    trainer = (clone / "conf/trainer/cpu.yaml").read_text()
+    assert "max_epochs: 1          # with early stopping" in trainer
+    # `fullcycle params` on main now writes the promoted values, not the old ones
+    run(clone, "fullcycle", "params")
+    assert run(clone, "git", "status", "--porcelain").stdout == ""
+    weak = sandbox.git("show", "refs/heads/promote/weak~1:params.yaml")
+    assert yaml.safe_load(weak) == yaml.safe_load((clone / "params.yaml").read_text())
+
+
+def test_an_applied_experiment_does_not_block_promote(sandbox, github, capsys):
+    """After `dvc exp run` (or `dvc exp apply`) the workspace holds an experiment's params.yaml
+    and dvc.lock: promote builds from the experiment's commit, so that is not dirt."""
+    from tests.conftest import run
+
+    # (exit 255: the experiments ran up to evaluate, so no bento to check out; the rest is applied)
+    run(sandbox.root, "dvc", "exp", "apply", "weak", check=False)
+    assert sandbox.git("status", "--porcelain", "--untracked-files=no")  # params.yaml, ...
+    assert main(["promote", "good"]) == 0  # another experiment than the applied one
+    assert "opened pull request #1" in capsys.readouterr().out
+    # other dirt still blocks, naming the file and what to do
+    Path("conf/train/default.yaml").write_text("lr: 0.5\n")
+    assert main(["promote", "good"]) == 2
+    err = capsys.readouterr().err
+    assert "conf/train/default.yaml" in err and "git stash" in err
+
+
+def test_the_gate_is_read_from_origin_not_the_local_branch(sandbox, github, capsys):
+    """origin's main has a strict gate; the local main (or a candidate) a loose one."""
+    set_gate(sandbox.root, baseline_margin=1.0)
+    sandbox.git("push", "-q", "origin", "main")
+    sandbox.git("reset", "-q", "--hard", "HEAD~1")  # local main: margin -1.0 again
+    assert main(["promote", "good"]) == 1
+    err = capsys.readouterr().err
+    assert "does not beat the baseline" in err and "margin 1" in err
+    assert origin_branches(sandbox) == ["main"]
+
+
+def test_a_failed_undo_is_reported_as_failed(sandbox, github, capsys):
+    hook = sandbox.origin / "hooks" / "pre-receive"  # origin refuses branch deletions
+    hook.write_text(
+        "#!/bin/sh\nwhile read old new ref; do\n"
+        '  case "$new" in 0000000000000000000000000000000000000000) '
+        "echo 'deletions are protected' >&2; exit 1;; esac\ndone\n"
+    )
+    hook.chmod(0o755)
+    github.state.fail["POST /pulls"] = (422, {"message": "Validation Failed"})
+    assert main(["promote", "good"]) != 0
+    err = capsys.readouterr().err
+    assert (
+        "Undoing the branch push FAILED" in err and "git push origin --delete promote/good" in err
+    )
+    assert "push was undone" not in err
+    assert BRANCH in origin_branches(sandbox)

@@ -8,14 +8,13 @@ import pytest
 import yaml
 
 from fullcycle.cli import main
-from fullcycle.lifecycle import records
+from fullcycle.lifecycle import experiments, records
 
 
 def merge_experiment(box, experiment: str = "good") -> None:
     """main with a trained model, as after merging a promotion PR (test_e2e does the real PR):
     the experiment's commit merged and pushed."""
-    refs = box.git("for-each-ref", "refs/exps", "--format=%(refname) %(objectname)").splitlines()
-    sha = next(line.split()[1] for line in refs if line.split()[0].endswith(f"/{experiment}"))
+    sha = experiments.find(experiment).rev
     box.git("merge", "-q", "--no-ff", sha, "-m", f"Merge experiment {experiment}")
     box.git("push", "-q", "origin", "main")
 
@@ -96,3 +95,20 @@ def test_version_bumps(monkeypatch):
     assert release.next_version(latest, "same", "auto") == "v0.4.0"  # a new model: minor
     assert release.next_version(latest, "new", "auto") == "v1.0.0"  # labels changed: major
     assert release.next_version(latest, "same", "patch") == "v0.3.2"
+
+
+def test_a_release_is_never_recorded_without_metrics(merged, capsys):
+    merged.git("rm", "-q", "reports/eval/metrics.json")
+    merged.git("commit", "-qm", "lose the metrics")
+    assert main(["release", "--no-bento"]) == 2
+    assert "reports/eval/metrics.json is not committed" in capsys.readouterr().err
+    assert merged.git("tag", "--list") == "" and origin_tags(merged) == []
+
+
+def test_read_tracked_fails_loudly_except_for_a_missing_file(sandbox):
+    from fullcycle.errors import FullcycleError
+    from fullcycle.lifecycle.gitutil import read_tracked
+
+    assert read_tracked("no/such/file.json", "HEAD") is None
+    with pytest.raises(FullcycleError, match="cannot read params.yaml at no-such-rev"):
+        read_tracked("params.yaml", "no-such-rev")

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 from fullcycle.cli import main
+from tests.conftest import run
+from tests.lifecycle.test_workflows import step
 
 
 def test_pr_comment_is_posted_once_and_edited_in_place(
@@ -15,6 +17,7 @@ def test_pr_comment_is_posted_once_and_edited_in_place(
     event.write_text(json.dumps({"action": "synchronize", "pull_request": {"number": 12}}))
     monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
     # what `fullcycle params ...` + `dvc repro` leave in a PR's workspace: changed params, new metrics
+    run(sandbox.root, "dvc", "exp", "apply", "good", check=False)
     Path("params.yaml").write_text(
         Path("params.yaml").read_text().replace("lr: 0.0001", "lr: 0.0002")
     )
@@ -24,7 +27,8 @@ def test_pr_comment_is_posted_once_and_edited_in_place(
     [comment] = github.state.comments
     assert comment["issue"] == 12
     body = comment["body"]
-    assert "## fullcycle: this PR against `origin/main` (tiny profile)" in body
+    assert "## fullcycle: this PR's tiny run against `origin/main`'s committed results" in body
+    assert "Profile: **tiny**" in body
     assert "| params.yaml | train.lr" in body and "0.0002" in body
     assert "| reports/eval/metrics.json" in body and "test.f1_macro" in body
     assert "The promotion gate would pass" in body  # the sandbox's gate lets the tiny model pass
@@ -65,3 +69,29 @@ def test_issue_is_opened_once_then_commented(github, tmp_path, monkeypatch, caps
 def test_issue_needs_its_body_file(tmp_path, capsys):
     assert main(["issue", "--title", "x", "--body-file", str(tmp_path / "missing.md")]) != 0
     assert "missing.md not found" in capsys.readouterr().err
+
+
+def test_a_prs_tiny_run_is_compared_with_mains_tiny_run(sandbox, tmp_path, capsys):
+    """pipeline.yml's own record step (run here as written) keeps main's tiny run; the PR's
+    comment compares with it, like with like, and names the profile."""
+    import os
+    import subprocess
+
+    run(sandbox.root, "dvc", "exp", "apply", "good", check=False)  # main's tiny run
+    record = step("pipeline.yml", "repro-tiny", "Record main's tiny run")
+    subprocess.run(["bash", "-e", "-c", record["run"]], env=os.environ | record["env"], check=True)
+    folder = record["env"]["MAIN_RUN"]
+    main_sha = sandbox.git("rev-parse", "HEAD")[:7]
+    run(sandbox.root, "dvc", "exp", "apply", "weak", check=False)  # the PR's tiny run
+    assert main(["pr-comment", "--pr", "3", "--profile", "tiny", "--main-run", folder]) == 0
+    out = capsys.readouterr().out
+    assert f"this PR's tiny run against main's tiny run (`{main_sha}`)" in out
+    assert "Profile: **tiny** — a random tiny BERT" in out
+    assert "| train.lr | 0.0001 | 1e-05 |" in out  # only what the PR changed, not the profile
+    assert "model.name_or_path" not in out
+    assert "| reports/eval/metrics.json | test.f1_macro |" in out
+    assert "no model on main yet" not in out
+
+    # nothing recorded yet (a new repository): said so, not compared with the full model
+    assert main(["pr-comment", "--pr", "3", "--profile", "tiny", "--main-run", "nowhere"]) == 0
+    assert "no tiny run of main recorded yet" in capsys.readouterr().out

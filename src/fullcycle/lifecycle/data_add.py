@@ -10,7 +10,6 @@ commit message states rows, classes and hash, and carries a `Fullcycle-Data:` tr
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
 from pathlib import Path
 
@@ -20,12 +19,14 @@ from fullcycle import params
 from fullcycle.data.commands import data_config
 from fullcycle.data.prepare import load_and_validate
 from fullcycle.errors import FullcycleError
-from fullcycle.lifecycle import records
+from fullcycle.lifecycle import conf, records
 from fullcycle.lifecycle.gitutil import dirty_files, dvc, dvc_remote, git, repo_root
 
 RAW_DIR = Path("data/raw")
 CONFIG = Path("conf/config.yaml")
 FILE_OPTION = Path("conf/data/file.yaml")
+# The README's "lifecycle in git" shows this same line: results (dvc.lock, metrics, card) live in git.
+TRAIN_AND_COMMIT = 'dvc repro && git add dvc.lock reports && git commit -m "Train on {name}"'
 
 
 def add(args: argparse.Namespace) -> int:
@@ -94,7 +95,11 @@ def add(args: argparse.Namespace) -> int:
     pushed = (
         f"pushed to DVC remote '{remote}'" if remote else "no DVC remote configured (not pushed)"
     )
-    print(f"{record.summary()}\ncommitted {sha}; {pushed}. Run `dvc exp run` to train on it.")
+    print(
+        f"{record.summary()}\ncommitted {sha}; {pushed}.\n"
+        f"Train on it and commit the results (as the README shows):\n  "
+        + TRAIN_AND_COMMIT.format(name=dest.name)
+    )
     return 0
 
 
@@ -113,33 +118,16 @@ def destination(src: Path, name: str | None) -> Path:
 
 
 def switch_params(dest: Path, args: argparse.Namespace) -> None:
-    """Point conf/ at the new file (data group option `file`), then regenerate params.yaml."""
-    text = CONFIG.read_text(encoding="utf-8")
-    new, count = re.subn(r"(?m)^(\s*-\s*data\s*:\s*)[\w.-]+", r"\g<1>file", text, count=1)
-    if not count:
-        raise FullcycleError(f"{CONFIG} has no `- data: ...` entry in its defaults list.")
-    CONFIG.write_text(new, encoding="utf-8")
-    values = {"path": str(dest)}
+    """Point conf/ at the new file (data group option `file`), then regenerate params.yaml.
+    A YAML round-trip (conf.set_value), so any column name or path is written as YAML."""
+    if not FILE_OPTION.is_file():
+        FILE_OPTION.write_text("defaults:\n  - bbc\n  - _self_\nsource: file\n", encoding="utf-8")
+    conf.set_default(CONFIG.parent, "data", "file")
+    conf.set_value(FILE_OPTION, "path", str(dest))
     for flag in ("text_col", "label_col"):
         if getattr(args, flag, None):
-            values[flag] = getattr(args, flag)
-    text = (
-        FILE_OPTION.read_text(encoding="utf-8")
-        if FILE_OPTION.is_file()
-        else ("defaults:\n  - bbc\n  - _self_\nsource: file\n")
-    )
-    for key, value in values.items():
-        text = set_key(text, key, value)
-    FILE_OPTION.write_text(text, encoding="utf-8")
+            conf.set_value(FILE_OPTION, flag, getattr(args, flag))
     params.write()
-
-
-def set_key(text: str, key: str, value: str) -> str:
-    """Set a top-level `key: value` in a YAML text, keeping its comment; append it if absent."""
-    pattern = re.compile(rf"(?m)^{re.escape(key)}:[ \t]*(?:[^#\n]*?)([ \t]+#[^\n]*)?$")
-    if pattern.search(text):
-        return pattern.sub(lambda m: f"{key}: {value}{m.group(1) or ''}", text, count=1)
-    return text.rstrip("\n") + f"\n{key}: {value}\n"
 
 
 def _restore(saved: dict[Path, bytes | None], touched: list[Path]) -> None:

@@ -1,7 +1,8 @@
-"""`fullcycle exp best`: which DVC experiment won, read from `dvc exp show --json`.
+"""`fullcycle exp best`: which run won — an experiment, or the commit they were run from.
 
-DVC owns experiments (runs, refs, params, metrics); this module only reads its JSON and ranks it.
-A metric is named `section.key` inside reports/eval/metrics.json (e.g. `test.f1_macro`), or
+DVC owns experiments: `dvc.api.exp_show` lists them (and resolves names), git holds their commits.
+This module only ranks them, and reads a chosen run's params and metrics from its commit. A metric
+is named `section.key` inside reports/eval/metrics.json (e.g. `test.f1_macro`), or
 `FILE:section.key` for another metrics file.
 """
 
@@ -12,8 +13,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
+
 from fullcycle.errors import FullcycleError
-from fullcycle.lifecycle.gitutil import dvc, git, rev_parse
+from fullcycle.lifecycle.conf import flatten
+from fullcycle.lifecycle.gitutil import read_tracked, rev_parse, show_file
 
 EVAL_METRICS = "reports/eval/metrics.json"
 BASELINE_METRICS = "reports/baseline/metrics.json"
@@ -22,12 +26,12 @@ DEFAULT_METRIC = "test.f1_macro"
 
 @dataclass
 class Run:
-    """One row of `dvc exp show`: a commit (baseline) or an experiment derived from one."""
+    """A commit (HEAD, main) or an experiment derived from one (`baseline`)."""
 
-    rev: str
-    name: str | None
-    params: dict[str, Any] = field(default_factory=dict)  # flattened: "train.lr" -> 1e-4
-    metrics: dict[str, Any] = field(default_factory=dict)  # file -> its JSON
+    rev: str  # a full sha, or "workspace"
+    name: str | None = None
+    row: dict[str, Any] = field(default_factory=dict, repr=False)  # its dvc.api.exp_show row
+    metrics_by_file: dict[str, Any] | None = field(default=None, repr=False)  # file -> JSON
     failed: bool = False
     baseline: str | None = None  # for an experiment: the commit it was run from
 
@@ -35,14 +39,34 @@ class Run:
     def label(self) -> str:
         return f"{self.name} ({self.rev[:7]})" if self.name else self.rev[:7]
 
+    @property
+    def metrics(self) -> dict[str, Any]:
+        """The eval and baseline metrics files of this run, read from its commit."""
+        if self.metrics_by_file is None:
+            self.metrics_by_file = {}
+            for path in (EVAL_METRICS, BASELINE_METRICS):
+                text = read_tracked(path, self.rev)
+                if text:
+                    self.metrics_by_file[path] = json.loads(text)
+        return self.metrics_by_file
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """params.yaml at this run's commit, flattened ("train.lr" -> 1e-4)."""
+        text = show_file(self.rev, "params.yaml") if self.rev != "workspace" else None
+        return flatten(yaml.safe_load(text or "") or {})
+
     def metric(self, spec: str) -> float | None:
         path, key = split_metric(spec)
-        value: Any = self.metrics.get(path)
-        for part in key.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
-        return (
-            float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-        )
+        value: Any = None
+        if self.row and self.metrics_by_file is None:  # exp_show's columns: FILE:key, else key
+            value = self.row.get(f"{path}:{key}", self.row.get(key))
+        if value is None or isinstance(value, str):
+            value = self.metrics.get(path)
+            for part in key.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return float(value) if ok else None
 
 
 def split_metric(spec: str) -> tuple[str, str]:
@@ -50,146 +74,117 @@ def split_metric(spec: str) -> tuple[str, str]:
     return path or EVAL_METRICS, key
 
 
-def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
-    if not isinstance(tree, dict):
-        return {prefix: tree}
-    flat: dict[str, Any] = {}
-    for key, value in tree.items():
-        flat |= (
-            flatten(value, f"{prefix}{key}.") if isinstance(value, dict) else {prefix + key: value}
-        )
-    return flat
+def exp_show(rev: str) -> list[dict[str, Any]]:
+    """dvc.api.exp_show for one revision (a commit or an experiment name), workspace row dropped."""
+    import dvc.api
+    from dvc.exceptions import DvcException
 
-
-def _run(entry: dict, baseline: str | None = None, failed: bool = False) -> Run:
-    data = entry.get("data") or {}
-    params = flatten((data.get("params") or {}).get("params.yaml", {}).get("data") or {})
-    metrics = {
-        path: found["data"]
-        for path, found in (data.get("metrics") or {}).items()
-        if isinstance(found, dict) and "data" in found
-    }
-    return Run(
-        rev=entry["rev"],
-        name=entry.get("name"),
-        params=params,
-        metrics=metrics,
-        failed=failed or bool(entry.get("error")),
-        baseline=baseline,
-    )
-
-
-def parse(rows: list[dict]) -> tuple[list[Run], list[Run]]:
-    """(commits, experiments) from `dvc exp show --json`; the workspace row is skipped."""
-    commits, experiments = [], []
-    for row in rows:
-        if row.get("rev") == "workspace":
-            continue
-        commits.append(_run(row))
-        for exp in row.get("experiments") or []:
-            state = (exp.get("executor") or {}).get("state") if exp.get("executor") else None
-            for rev in exp.get("revs") or []:
-                if state in ("queued", "running"):
-                    continue
-                experiments.append(_run(rev, baseline=row["rev"], failed=state == "failed"))
-    return commits, experiments
-
-
-def show(*revs: str) -> tuple[list[Run], list[Run]]:
-    """The experiments of HEAD (and of `revs`, e.g. main), with their params and metrics."""
-    args = ["exp", "show", "--json", "--no-pager"]
-    for rev in revs:
-        args += ["--rev", rev]
-    out = dvc(*args)
     try:
-        return parse(json.loads(out))
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise FullcycleError(f"could not read `dvc exp show --json` output ({exc}).") from None
+        rows = dvc.api.exp_show(revs=[rev])
+    except DvcException as exc:
+        raise FullcycleError(f"DVC could not list the experiments of '{rev}': {exc}") from None
+    return [r for r in rows if r.get("rev") != "workspace"]
 
 
-def rank(experiments: list[Run], metric: str, lower_is_better: bool = False) -> list[Run]:
-    scored = [e for e in experiments if not e.failed and e.metric(metric) is not None]
-    return sorted(scored, key=lambda e: e.metric(metric) or 0.0, reverse=not lower_is_better)
+def _full_sha(short: str) -> str:
+    sha = rev_parse(short)
+    if sha is None:
+        raise FullcycleError(f"DVC listed experiment commit {short}, but git cannot resolve it.")
+    return sha
 
 
-def best(
-    metric: str = DEFAULT_METRIC, lower_is_better: bool = False, also: tuple[str, ...] = ()
-) -> tuple[Run, list[Run]]:
-    """The winning experiment of HEAD, and the commits listed with it (HEAD and `also`: one
-    `dvc exp show` for everything the caller needs)."""
-    head = rev_parse("HEAD")
-    commits, experiments = show("HEAD", *also) if also else show()
-    ours = {e.rev: e for e in experiments if e.baseline == head}  # not `also`'s experiments
-    ranked = rank(list(ours.values()), metric, lower_is_better)
+def listing(rev: str = "HEAD") -> tuple[Run, list[Run]]:
+    """The commit `rev` and the finished experiments run from it."""
+    sha = rev_parse(rev)
+    if sha is None:
+        raise FullcycleError(f"no commit '{rev}' here.")
+    rows = exp_show(sha)
+    commit = Run(rev=sha, row=next((r for r in rows if r.get("typ") == "baseline"), {}))
+    runs = []
+    for row in rows:
+        state = str(row.get("State") or "").lower()
+        if row.get("typ") == "baseline" or state in ("queued", "running"):
+            continue
+        runs.append(
+            Run(
+                rev=_full_sha(str(row["rev"])),
+                name=row.get("Experiment"),
+                row=row,
+                failed=state == "failed",
+                baseline=sha,
+            )
+        )
+    return commit, runs
+
+
+def rank(runs: list[Run], metric: str, lower_is_better: bool = False) -> list[Run]:
+    """Best first; the sort is stable, so of equal scores the earlier run (HEAD) stays first."""
+    scored = [r for r in runs if not r.failed and r.metric(metric) is not None]
+    sign = 1.0 if lower_is_better else -1.0
+    return sorted(scored, key=lambda r: sign * (r.metric(metric) or 0.0))
+
+
+def best(metric: str = DEFAULT_METRIC, lower_is_better: bool = False) -> tuple[Run, Run]:
+    """(winner, HEAD): the best of HEAD's committed run and its experiments. The winner is HEAD
+    itself when no experiment scores strictly better."""
+    head, runs = listing("HEAD")
+    ranked = rank([head, *runs], metric, lower_is_better)
     if not ranked:
         path, key = split_metric(metric)
         raise FullcycleError(
-            f"no finished experiment of HEAD has '{key}' in {path} ({len(ours)} "
-            "experiment(s) found). Run some with `dvc exp run -S key=value`, or name another "
-            "metric with --metric FILE:section.key."
+            f"neither HEAD nor its {len(runs)} experiment(s) have '{key}' in {path}. Run "
+            "some with `dvc exp run -S key=value`, or name another metric with "
+            "--metric FILE:section.key."
         )
-    return ranked[0], commits
+    return ranked[0], head
 
 
-def commit_run(commits: list[Run], rev: str | None) -> Run | None:
-    return next((c for c in commits if c.rev == rev), None)
-
-
-def exp_refs() -> list[tuple[str, str, str]]:
-    """(name, sha, baseline sha) of every local experiment, from DVC's refs/exps/AB/CDEF.../NAME."""
-    out = git("for-each-ref", "refs/exps", "--format=%(refname) %(objectname)")
-    refs = []
-    for line in out.splitlines():
-        ref, sha = line.split()
-        parts = ref.split("/")
-        if len(parts) == 5 and len(parts[2]) == 2:
-            refs.append((parts[4], sha, parts[2] + parts[3]))
-    return refs
-
-
-def find(name_or_rev: str, also: tuple[str, ...] = ()) -> tuple[Run, list[Run]]:
-    """An experiment by name or (a prefix of) its sha, whichever commit it was run from, and the
-    commits listed with it (its baseline and `also`)."""
-    refs = exp_refs()
-    matches = [r for r in refs if r[0] == name_or_rev] or [
-        r for r in refs if len(name_or_rev) >= 4 and r[1].startswith(name_or_rev)
-    ]
-    if len(matches) != 1:
-        known = ", ".join(sorted({r[0] for r in refs})) or "none"
-        what = "is ambiguous" if matches else "is not a local experiment"
+def find(name_or_rev: str) -> Run:
+    """An experiment by name or sha (DVC resolves it), whichever commit it was run from."""
+    rows = exp_show(name_or_rev)
+    row = next((r for r in rows if r.get("typ") == "baseline"), None)
+    sha = _full_sha(str(row["rev"])) if row else None
+    parent = rev_parse(f"{sha}^") if sha else None
+    if sha is None or parent is None:
         raise FullcycleError(
-            f"'{name_or_rev}' {what} (experiments: {known}). List them with `dvc exp show -A`."
+            f"'{name_or_rev}' is not an experiment here. List them with `dvc exp show -A`."
         )
-    _, sha, baseline = matches[0]
-    commits, experiments = show(baseline, *also)
-    exp = next((e for e in experiments if e.rev == sha), None)
-    if exp is None:
-        raise FullcycleError(f"`dvc exp show --rev {baseline[:7]}` does not list {name_or_rev}.")
-    return exp, commits
+    return Run(rev=sha, name=name_or_rev if sha != name_or_rev else None, baseline=parent)
 
 
 def changed_params(run: Run, base: Run | None) -> dict[str, Any]:
+    ours = run.params
     if base is None:
-        return dict(run.params)
-    return {k: v for k, v in run.params.items() if base.params.get(k, object()) != v}
+        return ours
+    theirs = base.params
+    return {k: v for k, v in ours.items() if theirs.get(k, object()) != v}
+
+
+def headline(tree: Any) -> dict[str, float]:
+    """The headline numbers of a metrics file (section.key); per-class ones stay in the file."""
+    return {
+        k: v
+        for k, v in flatten(tree or {}).items()
+        if isinstance(v, int | float) and not isinstance(v, bool) and k.count(".") <= 1
+    }
 
 
 def main_best(args: argparse.Namespace) -> int:
     """`fullcycle exp best [--metric M] [--lower] [--json]`."""
     metric = args.metric or DEFAULT_METRIC
-    winner, commits = best(metric, args.lower)
-    base = commit_run(commits, winner.baseline)
-    path, _ = split_metric(metric)
-    changed = changed_params(winner, base)
+    winner, head = best(metric, args.lower)
+    is_head = winner.rev == head.rev
+    changed = {} if is_head else changed_params(winner, head)
     if args.json:
         print(
             json.dumps(
                 {
                     "name": winner.name,
                     "rev": winner.rev,
+                    "is_head": is_head,
                     "metric": metric,
                     "value": winner.metric(metric),
-                    "baseline_rev": winner.baseline,
+                    "baseline_rev": head.rev,
                     "params_changed": changed,
                     "metrics": winner.metrics,
                 },
@@ -197,17 +192,22 @@ def main_best(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    print(f"best experiment: {winner.label} with {metric} = {winner.metric(metric):.4f}")
-    print("params changed vs the commit it ran from:" if changed else "params: unchanged")
-    for key, value in sorted(changed.items()):
-        print(f"  {key} = {value}")
+    value = winner.metric(metric)
+    if is_head:
+        print(
+            f"HEAD ({head.rev[:7]}) has the best {metric} = {value:.4f}: no experiment scores "
+            "higher, so there is nothing better to promote."
+        )
+        return 0
+    print(f"best experiment: {winner.label} with {metric} = {value:.4f}", end="")
+    head_value = head.metric(metric)
+    print(f" (HEAD {head_value:.4f})" if head_value is not None else " (HEAD has none)")
+    print("params changed vs HEAD:" if changed else "params: unchanged")
+    for key, val in sorted(changed.items()):
+        print(f"  {key} = {val}")
     for file, tree in sorted(winner.metrics.items()):
-        flat = {  # the headline numbers: per-class breakdowns stay in the file
-            k: v
-            for k, v in flatten(tree).items()
-            if isinstance(v, int | float) and not isinstance(v, bool) and k.count(".") <= 1
-        }
-        if flat and (file == path or file in (EVAL_METRICS, BASELINE_METRICS)):
+        flat = headline(tree)
+        if flat:
             print(f"{file}: " + ", ".join(f"{k} {v:g}" for k, v in flat.items()))
     print(f"promote it with: fullcycle promote {winner.name or winner.rev[:7]}")
     return 0

@@ -2,8 +2,11 @@
 
 Configured by the standard Actions variables: GITHUB_API_URL (default https://api.github.com),
 GITHUB_REPOSITORY (owner/name; else read from the `origin` URL), GITHUB_TOKEN, GITHUB_SERVER_URL.
-Each error says what GitHub answered and what to check. Reads and updates are retried on 5xx;
-creations are not (a retried POST could open a second PR): re-running the command is the retry.
+Each error says what GitHub answered and what to check. Lists follow GitHub's `Link` pagination.
+Retries (tenacity): reads and updates on 5xx and timeouts; every request on a rate limit (403/429,
+waiting as long as `Retry-After` says) or a refused connection; a creation that may have reached
+GitHub never (a retried POST could open a second PR): re-running the command is the retry.
+The token is never printed: not in repr, logs or errors.
 """
 
 from __future__ import annotations
@@ -11,10 +14,11 @@ from __future__ import annotations
 import os
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from fullcycle.errors import FullcycleError
 from fullcycle.lifecycle.gitutil import remote_url
@@ -43,14 +47,38 @@ def compare_url(repo: str, base: str, head: str) -> str:
     return f"{server}/{repo}/compare/{base}...{head}?expand=1"
 
 
+class _Again(Exception):
+    """A transient answer (5xx on a read, a rate limit, a dropped connection): try again."""
+
+    def __init__(self, response: httpx.Response | None, wait: float | None = None) -> None:
+        super().__init__(response.status_code if response is not None else "no connection")
+        self.response, self.wait = response, wait
+
+
+def rate_limit_wait(response: httpx.Response) -> float | None:
+    """Seconds GitHub asks us to wait (403/429 with Retry-After or an exhausted quota), else None."""
+    if response.status_code not in (403, 429):
+        return None
+    headers = response.headers
+    if headers.get("retry-after", "").strip().isdigit():
+        return float(headers["retry-after"])
+    if (
+        headers.get("x-ratelimit-remaining") == "0"
+        and headers.get("x-ratelimit-reset", "").isdigit()
+    ):
+        return max(0.0, float(headers["x-ratelimit-reset"]) - time.time())
+    return 60.0 if response.status_code == 429 else None  # GitHub: wait at least a minute
+
+
 @dataclass
 class GitHub:
     api_url: str
     repo: str
-    token: str
+    token: str = field(repr=False)  # never printed: repr, logs and errors leave it out
     timeout: float = 15.0
     retries: int = 2
     backoff: float = 0.5  # seconds before the first retry, doubled after
+    max_wait: float = 90.0  # the longest rate-limit wait we sit out; longer ones are an error
 
     @classmethod
     def from_env(cls) -> GitHub | None:
@@ -67,29 +95,69 @@ class GitHub:
         return cls(os.environ.get("GITHUB_API_URL", DEFAULT_API).rstrip("/"), repo, token)
 
     # --- transport ------------------------------------------------------------------------------
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        url = f"{self.api_url}{path}"
+    def _wait(self, state: RetryCallState) -> float:
+        again = state.outcome.exception() if state.outcome else None
+        if isinstance(again, _Again) and again.wait is not None:
+            return again.wait
+        return self.backoff * 2 ** (state.attempt_number - 1)
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One request, retried with tenacity when that is safe: reads (GET, PATCH) on 5xx and
+        timeouts; any method on a rate limit (GitHub did not act on it) or a refused connection
+        (nothing was sent). A POST that may have reached GitHub is never repeated."""
         headers = {
             "Authorization": f"Bearer {self.token}",
             "Accept": "application/vnd.github+json",
             "X-GitHub-Api-Version": "2022-11-28",
         }
-        attempts = 1 + (self.retries if method in ("GET", "PATCH") else 0)
-        for attempt in range(attempts):
+        idempotent = method in ("GET", "PATCH")
+
+        def attempt() -> httpx.Response:
             try:
                 response = httpx.request(
                     method, url, headers=headers, timeout=self.timeout, **kwargs
                 )
-            except httpx.HTTPError as exc:
-                raise GitHubError(
-                    f"cannot reach the GitHub API at {self.api_url} ({exc}). Check GITHUB_API_URL "
-                    "and the network; nothing was changed on GitHub."
-                ) from None
-            if response.status_code < 500 or attempt == attempts - 1:
-                break
-            time.sleep(self.backoff * 2**attempt)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                raise _Again(None) from exc
+            except httpx.TransportError as exc:
+                if idempotent:
+                    raise _Again(None) from exc
+                raise
+            wait = rate_limit_wait(response)
+            if wait is not None and wait <= self.max_wait:
+                raise _Again(response, wait)
+            if idempotent and response.status_code >= 500:
+                raise _Again(response)
+            return response
+
+        retrying = Retrying(
+            stop=stop_after_attempt(1 + self.retries),
+            wait=self._wait,
+            retry=retry_if_exception_type(_Again),
+            reraise=True,
+        )
+        try:
+            return retrying(attempt)
+        except _Again as again:
+            if again.response is not None:
+                return again.response
+            cause = again.__cause__
+        except httpx.HTTPError as exc:
+            cause = exc
+        raise GitHubError(
+            f"cannot reach the GitHub API at {self.api_url} ({type(cause).__name__}: {cause}). "
+            "Check GITHUB_API_URL and the network; nothing was changed on GitHub."
+        ) from None
+
+    def _call(self, method: str, path_or_url: str, **kwargs: Any) -> httpx.Response:
+        url = path_or_url if "://" in path_or_url else f"{self.api_url}{path_or_url}"
+        response = self._send(method, url, **kwargs)
         if response.status_code >= 400:
-            raise self._error(method, path, response)
+            raise self._error(method, url.removeprefix(self.api_url), response)
+        return response
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._call(method, path, **kwargs)
         return response.json() if response.content else None
 
     def _error(self, method: str, path: str, response: httpx.Response) -> GitHubError:
@@ -107,12 +175,18 @@ class GitHub:
         )
         said += f" ({details})" if details else ""
         where = f"{method} {path}"
-        if status == 401:
+        wait = rate_limit_wait(response)
+        if wait is not None:
+            hint = (
+                f"GitHub's rate limit was hit and it asks to wait {wait:.0f} s (more than the "
+                f"{self.max_wait:.0f} s we wait): run the command again later."
+            )
+        elif status == 401:
             hint = "GITHUB_TOKEN was rejected: it is wrong or expired. Set a valid token."
         elif status == 403:
             hint = (
                 "the token may not do this: it needs contents, pull-requests and issues write "
-                "permission (or a rate limit was hit)."
+                "permission."
             )
         elif status == 404:
             hint = (
@@ -128,14 +202,15 @@ class GitHub:
         return GitHubError(f"GitHub API {where} answered HTTP {status}: {said}. {hint}", status)
 
     def _pages(self, path: str, params: dict[str, Any] | None = None) -> list[dict]:
+        """Every item of a list endpoint, following GitHub's `Link: <...>; rel="next"` headers."""
         items: list[dict] = []
-        for page in range(1, 51):
-            batch = self.request(
-                "GET", path, params={**(params or {}), "per_page": 100, "page": page}
-            )
-            items += batch or []
-            if not batch or len(batch) < 100:
+        response = self._call("GET", path, params={**(params or {}), "per_page": 100})
+        for _ in range(100):  # 10,000 items: far beyond any PR's comments
+            items += response.json() or []
+            following = response.links.get("next", {}).get("url")
+            if not following:
                 break
+            response = self._call("GET", following)
         return items
 
     # --- operations -----------------------------------------------------------------------------
@@ -145,12 +220,11 @@ class GitHub:
 
     def find_pull(self, head: str, base: str) -> dict | None:
         owner = self.repo.split("/")[0]
-        pulls = self.request(
-            "GET",
+        pulls = self._pages(
             f"/repos/{self.repo}/pulls",
-            params={"state": "open", "head": f"{owner}:{head}", "base": base},
+            {"state": "open", "head": f"{owner}:{head}", "base": base},
         )
-        return next((p for p in pulls or [] if p.get("head", {}).get("ref") == head), None)
+        return next((p for p in pulls if p.get("head", {}).get("ref") == head), None)
 
     def upsert_pull(self, head: str, base: str, title: str, body: str) -> tuple[dict, bool]:
         """Update the open PR from `head` into `base`, or open one. Returns (pull, created)."""

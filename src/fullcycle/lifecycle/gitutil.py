@@ -141,14 +141,23 @@ def dvc_remote(cwd: str | Path | None = None) -> str | None:
 
 
 def read_tracked(path: str, rev: str | None = None, repo: str | Path = ".") -> str | None:
-    """A file's text at `rev` whether git or DVC tracks it (DVC reads its cache or remote);
-    None when it is not there."""
+    """A file's text at `rev` whether git or DVC tracks it (DVC reads its cache or remote).
+    None only when `rev` has no such file; any other failure (an unknown rev, data missing from
+    the cache and the remote, a broken remote) is an error that names the file: callers such as
+    `release` must never carry on as if the file were simply absent."""
     import dvc.api
+    from dvc.exceptions import DvcException, PathMissingError
 
     try:
         return dvc.api.read(path, repo=str(repo), rev=rev)
-    except Exception:
+    except PathMissingError:
         return None
+    except (DvcException, OSError) as exc:
+        at = f" at {rev[:12]}" if rev else ""
+        raise FullcycleError(
+            f"cannot read {path}{at}: {exc}. If DVC tracks it, `dvc pull` it (or check "
+            "`dvc remote list`); if git does, check the revision."
+        ) from None
 
 
 def push_data(revs: list[str], remote: str, repo: str | Path = ".") -> int:

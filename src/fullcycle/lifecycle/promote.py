@@ -10,26 +10,29 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from fullcycle.errors import FullcycleError
-from fullcycle.lifecycle import experiments, records
+from fullcycle.lifecycle import conf, experiments, records
 from fullcycle.lifecycle.experiments import BASELINE_METRICS, EVAL_METRICS, Run
 from fullcycle.lifecycle.github import GitHub, GitHubError, compare_url, repo_from_env
 from fullcycle.lifecycle.gitutil import (
     commit_files,
+    dirty_files,
     dvc,
     dvc_remote,
     git,
+    git_ok,
     push_data,
     read_tracked,
     remote_ref,
     repo_root,
-    require_clean,
     require_remote,
     rev_parse,
     show_file,
@@ -49,16 +52,84 @@ DEFAULTS = {
 }
 
 
+class Refused(FullcycleError):
+    """The gate's verdict: this candidate is not promoted (exit 1, not an error)."""
+
+    exit_code = 1
+
+
 def settings(rev: str | None = None) -> dict[str, Any]:
-    """The `promote` params as committed at `rev` (the base branch), else in params.yaml here."""
-    text = show_file(rev, "params.yaml") if rev else None
-    if text is None:
+    """The `promote` params committed at `rev` (the defaults where it has none), or those of the
+    params.yaml here when no rev is given."""
+    if rev:
+        text = show_file(rev, "params.yaml") or ""
+    else:
         try:
             text = open("params.yaml", encoding="utf-8").read()  # noqa: SIM115
         except OSError:
             text = ""
     section = (yaml.safe_load(text) or {}).get("promote") or {}
     return DEFAULTS | section
+
+
+def remote_base() -> tuple[str, str, dict[str, Any]]:
+    """(base branch, its sha on origin, the gate) read from origin after a fetch — never from the
+    candidate or a local branch, so a candidate cannot loosen its own gate. `promote.base` is read
+    from origin's default branch; the gate from the base branch it names."""
+    require_remote("origin")
+    head = git("ls-remote", "--symref", "origin", "HEAD")
+    default = next(
+        (
+            ln.split()[1].removeprefix("refs/heads/")
+            for ln in head.splitlines()
+            if ln.startswith("ref:")
+        ),
+        DEFAULTS["base"],
+    )
+    base = str(settings(fetch_branch(default))["base"])
+    base_sha = fetch_branch(base)
+    return base, base_sha, settings(base_sha)
+
+
+def fetch_branch(branch: str) -> str:
+    """Fetch origin's `branch` into origin/<branch>; its sha."""
+    if not git_ok("fetch", "-q", "origin", f"+refs/heads/{branch}:refs/remotes/origin/{branch}"):
+        raise FullcycleError(
+            f"cannot fetch branch '{branch}' from origin: promotion PRs target it (promote.base "
+            "on origin's default branch). Push it first, or check `git remote -v`."
+        )
+    return rev_parse(f"refs/remotes/origin/{branch}") or ""
+
+
+def require_clean_or_applied(exp: experiments.Run) -> None:
+    """Uncommitted changes block promotion unless they are an experiment `dvc exp run` (or `dvc
+    exp apply`) left in the workspace — its params.yaml, dvc.lock, metrics: promote builds its
+    branch from the experiment's own commit, so those changes are neither lost nor needed."""
+    dirty = dirty_files()
+    if not dirty or git_ok("diff", "--quiet", exp.rev, "--", *dirty):
+        return
+    _, others = experiments.listing("HEAD")  # another experiment may be the applied one
+    if any(git_ok("diff", "--quiet", run.rev, "--", *dirty) for run in others):
+        return
+    shown = ", ".join(dirty[:8]) + (f" and {len(dirty) - 8} more" if len(dirty) > 8 else "")
+    raise FullcycleError(
+        f"cannot promote: uncommitted changes in {shown} are not an experiment applied to the "
+        "workspace. Commit them (`git commit`) or put them aside (`git stash`), then run "
+        "`fullcycle promote` again."
+    )
+
+
+def conf_for(rev: str) -> dict[str, str]:
+    """conf/ files rewritten so that they compose to the params.yaml committed at `rev` (an
+    experiment's `-S` overrides written into conf/, comments kept): {path: new content}."""
+    target = yaml.safe_load(show_file(rev, "params.yaml") or "") or {}
+    with tempfile.TemporaryDirectory(prefix="fullcycle-conf-") as tmp:
+        for path in git("ls-tree", "-r", "--name-only", rev, "--", "conf").splitlines():
+            dest = Path(tmp) / path
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_text(show_file(rev, path) or "", encoding="utf-8")
+        changed = conf.write_params(Path(tmp) / "conf", target)
+        return {f"conf/{c}": (Path(tmp) / "conf" / c).read_text(encoding="utf-8") for c in changed}
 
 
 @dataclass
@@ -69,6 +140,7 @@ class Gate:
     baseline: float | None
     tolerance: float
     margin: float
+    no_main: str = "no model on main yet"  # what the reference column says when main has none
 
     @property
     def vs_main(self) -> bool:
@@ -89,7 +161,7 @@ class Gate:
     def table(self) -> str:
         fmt = records.fmt
         mark = {True: "✅ pass", False: "❌ fail"}
-        main_ref = "no model on main yet" if self.main is None else fmt(self.main)
+        main_ref = self.no_main if self.main is None else fmt(self.main)
         return "\n".join(
             [
                 f"| check ({self.metric}) | candidate | reference | rule | result |",
@@ -221,13 +293,7 @@ def print_unsent(title: str, branch: str, base: str, body: str) -> None:
 
 def promote(args: argparse.Namespace) -> int:
     repo_root()
-    require_clean("promote")
-    base = str(settings()["base"])
-    cfg = settings(base)  # the gate as committed on the base branch
-    base_sha = rev_parse(base)
-    if base_sha is None:
-        raise FullcycleError(f"no branch '{base}' here: promotion PRs target it (promote.base).")
-    require_remote("origin")
+    base, base_sha, cfg = remote_base()  # the gate as committed on origin's base branch
     remote = dvc_remote()
     if not remote:
         raise FullcycleError(
@@ -236,15 +302,24 @@ def promote(args: argparse.Namespace) -> int:
         )
     metric = str(cfg["metric"])
     if args.experiment:
-        exp, commits = experiments.find(args.experiment, also=(base_sha,))
+        exp = experiments.find(args.experiment)
+        require_clean_or_applied(exp)
     else:
-        exp, commits = experiments.best(metric, also=(base_sha,))
-    exp_base = experiments.commit_run(commits, exp.baseline)
+        exp, head = experiments.best(metric)
+        if exp.rev == head.rev:
+            raise Refused(
+                f"HEAD ({head.rev[:7]}) has the best {metric} "
+                f"{records.fmt(head.metric(metric))}: no experiment of it scores higher, so there "
+                "is nothing better to promote. Name one to promote it anyway: "
+                "`fullcycle promote NAME`."
+            )
+        require_clean_or_applied(exp)
+    exp_base = experiments.Run(rev=exp.baseline) if exp.baseline else None
     name = exp.name or exp.rev[:7]
-    gate = check_gate(exp, experiments.commit_run(commits, base_sha), cfg)
-    print(f"candidate: experiment {exp.label}\n{gate.table()}")
+    gate = check_gate(exp, experiments.Run(rev=base_sha, name=base), cfg)
+    print(f"candidate: experiment {exp.label}, gate from origin/{base}\n{gate.table()}")
     if not gate.passed:
-        raise FullcycleError(
+        raise Refused(
             f"experiment {exp.label} does not pass the promotion gate: "
             f"{gate.failure()}. Nothing was pushed."
         )
@@ -260,7 +335,8 @@ def promote(args: argparse.Namespace) -> int:
         name, exp.rev[:12], metric, gate.candidate or 0.0, gate.main, gate.baseline
     )
     evidence = promotion_evidence(name, exp, exp_base, gate, base, base_sha)
-    files = {f"{RECORD_DIR}/evidence.json": json.dumps(evidence, indent=2) + "\n"}
+    files = conf_for(exp.rev)  # conf/ composes to the promoted params.yaml
+    files[f"{RECORD_DIR}/evidence.json"] = json.dumps(evidence, indent=2) + "\n"
     if card:
         files[f"{RECORD_DIR}/model_card.md"] = card
     sha = commit_files(exp.rev, files, record.message(f"Gate:\n{gate.table()}"))
@@ -288,19 +364,24 @@ def promote(args: argparse.Namespace) -> int:
     try:
         pull, created = github.upsert_pull(branch, base, title, body)
     except GitHubError as exc:
-        _unpush(branch, previous)
-        raise FullcycleError(
-            f"{exc}\nThe branch push was undone on origin ({branch} "
-            f"{'restored' if previous else 'deleted'}); nothing else changed."
-        ) from None
+        raise FullcycleError(f"{exc}\n{_unpush(branch, previous)}") from None
     print(
         f"{'opened' if created else 'updated'} pull request #{pull['number']}: {pull.get('html_url', '')}"
     )
     return 0
 
 
-def _unpush(branch: str, previous: str | None) -> None:
+def _unpush(branch: str, previous: str | None) -> str:
+    """Put origin's branch back as it was; says truthfully whether that worked."""
     if previous:
-        git("push", "--force", "origin", f"{previous}:refs/heads/{branch}", check=False)
+        ok = git_ok("push", "--force", "origin", f"{previous}:refs/heads/{branch}")
+        done, undo = "restored", f"git push --force origin {previous}:refs/heads/{branch}"
     else:
-        git("push", "origin", "--delete", branch, check=False)
+        ok = git_ok("push", "origin", "--delete", branch)
+        done, undo = "deleted", f"git push origin --delete {branch}"
+    if ok:
+        return f"The branch push was undone on origin ({branch} {done}); nothing else changed."
+    return (
+        f"Undoing the branch push FAILED: origin still has {branch} as pushed. "
+        f"Undo it by hand with `{undo}`, or run `fullcycle promote` again."
+    )

@@ -18,7 +18,7 @@ import yaml
 
 from fullcycle.errors import FullcycleError
 from fullcycle.lifecycle import records
-from fullcycle.lifecycle.experiments import EVAL_METRICS, flatten
+from fullcycle.lifecycle.experiments import EVAL_METRICS, headline
 from fullcycle.lifecycle.gitutil import (
     current_branch,
     dvc,
@@ -60,17 +60,22 @@ def model_hash(path: str, rev: str) -> str | None:
 
 
 def eval_metrics(rev: str) -> dict[str, float]:
+    """The headline test metrics at `rev` (test.f1_macro, ...). A release is never recorded
+    without them: a missing or unreadable metrics file is an error, not an empty record."""
     text = read_tracked(EVAL_METRICS, rev)
+    if text is None:
+        raise FullcycleError(
+            f"{EVAL_METRICS} is not committed at {rev[:7]}: a release records the model's test "
+            "metrics. Run `dvc repro`, commit dvc.lock and reports/, and release again."
+        )
     try:
-        tree = json.loads(text) if text else {}
-    except json.JSONDecodeError:
-        return {}
-    flat = flatten(tree.get("test", tree), "test." if "test" in tree else "")
-    return {  # the headline numbers (test.f1_macro, ...); per-class ones stay in the file
-        k: v
-        for k, v in flat.items()
-        if isinstance(v, int | float) and not isinstance(v, bool) and k.count(".") <= 1
-    }
+        tree = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FullcycleError(f"{EVAL_METRICS} at {rev[:7]} is not valid JSON ({exc}).") from None
+    flat = {k: v for k, v in headline(tree).items() if k.startswith("test.")}
+    if not flat:
+        raise FullcycleError(f"{EVAL_METRICS} at {rev[:7]} holds no test metrics.")
+    return flat
 
 
 def next_version(latest: Any, head: str, bump: str) -> str:

@@ -1,8 +1,10 @@
 """What the GitHub workflows post: one PR comment with the diff against main, and drift issues.
 
-`fullcycle pr-comment` runs after `dvc repro` on a pull request: the comment holds `dvc params diff`
-and `dvc metrics diff` against the base branch as markdown tables and the gate's verdict, and is
-edited in place on every push (found by a hidden marker), so a PR carries one such comment.
+`fullcycle pr-comment` runs after `dvc repro` on a pull request and compares like with like: the
+tiny profile's run with main's tiny run that pipeline.yml recorded on main (`--main-run DIR`), the
+full profile's run with main's committed results (`dvc params diff` / `dvc metrics diff`). The
+comment names the profile, holds the params and metrics tables and the gate's verdict, and is
+edited in place on every push (found by a hidden marker), so a PR carries one per profile.
 `fullcycle issue` opens an issue, or comments on the open one with the same title (one per problem).
 Without GITHUB_TOKEN both print what they would send.
 """
@@ -15,13 +17,22 @@ import json
 import os
 from pathlib import Path
 
+import yaml
+
 from fullcycle.errors import FullcycleError
-from fullcycle.lifecycle.experiments import BASELINE_METRICS, EVAL_METRICS, Run
+from fullcycle.lifecycle import records
+from fullcycle.lifecycle.conf import flatten
+from fullcycle.lifecycle.experiments import BASELINE_METRICS, EVAL_METRICS, Run, headline
 from fullcycle.lifecycle.github import GitHub
-from fullcycle.lifecycle.gitutil import read_tracked, repo_root, rev_parse
+from fullcycle.lifecycle.gitutil import repo_root, rev_parse
 from fullcycle.lifecycle.promote import check_gate, diff_table, settings
 
 MARKER = "<!-- fullcycle:pr-report:{profile} -->"  # one comment per profile (tiny, full)
+PROFILES = {  # what pipeline.yml runs under each profile name
+    "tiny": "a random tiny BERT on 40 texts per class for 1 epoch: a smoke test of the pipeline "
+    "whose numbers say nothing about the real model, so it is compared with main's tiny run",
+    "full": "the real model and data, compared with main's committed results",
+}
 
 
 def run_link() -> str:
@@ -48,48 +59,93 @@ def pr_number(explicit: int | None) -> int | None:
     return None
 
 
-def workspace_run() -> Run:
-    """The metrics the workspace holds now (what `dvc repro` just produced)."""
+def read_run(root: Path, name: str) -> Run:
+    """The metrics a `dvc repro` left under `root` (the workspace, or a recorded run's folder)."""
     metrics = {}
     for path in (EVAL_METRICS, BASELINE_METRICS):
-        if Path(path).is_file():
+        if (root / path).is_file():
             with contextlib.suppress(json.JSONDecodeError):
-                metrics[path] = json.loads(Path(path).read_text(encoding="utf-8"))
-    return Run(rev="workspace", name="workspace", metrics=metrics)
+                metrics[path] = json.loads((root / path).read_text(encoding="utf-8"))
+    return Run(rev=name, name=name, metrics_by_file=metrics)
 
 
 def base_run(base: str) -> Run:
-    text = read_tracked(EVAL_METRICS, base)
-    try:
-        return Run(rev=base, name=base, metrics={EVAL_METRICS: json.loads(text)} if text else {})
-    except json.JSONDecodeError:
-        return Run(rev=base, name=base)
+    """The base branch's committed results (a full run: metrics live in git)."""
+    return Run(rev=rev_parse(base) or base, name=base)
 
 
-def comment_body(base: str, profile: str) -> str:
+def _load_yaml(path: Path) -> dict:
+    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.is_file() else {}
+
+
+def diff_md(what: str, old: dict, new: dict, old_name: str) -> str:
+    """A markdown table of the keys whose value differs (flattened), like `dvc ... diff --md`."""
+    a, b = flatten(old), flatten(new)
+    rows = [k for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k)]
+    if not rows:
+        return ""
+    lines = [f"| {what} | {old_name} | this PR |", "|---|---|---|"]
+    lines += [f"| {k} | {a.get(k, '—')} | {b.get(k, '—')} |" for k in rows]
+    return "\n".join(lines)
+
+
+def metrics_md(old: Run, new: Run, old_name: str) -> str:
+    lines = [f"| Path | Metric | {old_name} | this PR | Change |", "|---|---|---|---|---|"]
+    for path in (EVAL_METRICS, BASELINE_METRICS):
+        a, b = headline(old.metrics.get(path)), headline(new.metrics.get(path))
+        for key in sorted(a.keys() | b.keys()):
+            change = f"{b[key] - a[key]:+.4f}" if key in a and key in b else "—"
+            lines.append(
+                f"| {path} | {key} | {records.fmt(a.get(key))} | {records.fmt(b.get(key))} "
+                f"| {change} |"
+            )
+    return "\n".join(lines) if len(lines) > 2 else ""
+
+
+def comment_body(base: str, profile: str, main_run: Path | None = None) -> str:
+    """The PR comment. With `main_run` (a folder holding main's run of the same profile, as
+    pipeline.yml records it on every push to main) the PR's run is compared with it, like with
+    like; without it, with the base branch's committed results (the full profile's)."""
     cfg = settings(base)
-    names = {rev_parse(base) or base: base}
-    params_md = diff_table("params", base, None, names)
-    metrics_md = diff_table("metrics", base, None, names)
-    gate = check_gate(workspace_run(), base_run(base), cfg)
+    here = read_run(Path("."), "this PR")
+    if main_run is not None:
+        recorded = main_run / "commit.txt"
+        sha = recorded.read_text().strip()[:7] if recorded.is_file() else None
+        against = f"main's {profile} run" + (f" (`{sha}`)" if sha else "")
+        reference = read_run(main_run, against)
+        params_table = diff_md(
+            "param", _load_yaml(main_run / "params.yaml"), _load_yaml(Path("params.yaml")), "main"
+        )
+        metrics_table = metrics_md(reference, here, "main")
+        no_main = f"no {profile} run of main recorded yet"
+    else:
+        names = {rev_parse(base) or base: base}
+        against = f"`{base}`'s committed results"
+        reference = base_run(base)
+        params_table = diff_table("params", base, None, names)
+        metrics_table = diff_table("metrics", base, None, names)
+        no_main = f"no model on {base} yet"
+    gate = check_gate(here, reference, cfg)
+    gate.no_main = no_main
     verdict = "would pass" if gate.passed else "would NOT pass"
-    sha = rev_parse("HEAD") or "HEAD"
+    head = rev_parse("HEAD") or "HEAD"
+    what = PROFILES.get(profile, f"the {profile} profile" if profile else "this run")
     return "\n".join(
         [
-            f"## fullcycle: this PR against `{base}`"
-            + (f" ({profile} profile)" if profile else ""),
+            f"## fullcycle: this PR's {profile or 'pipeline'} run against {against}",
             "",
-            f"Commit `{sha[:7]}`. The promotion gate {verdict}:",
+            f"Profile: **{profile or 'default'}** — {what}. Commit `{head[:7]}`. "
+            f"The promotion gate {verdict}:",
             "",
             gate.table(),
             "",
             "### Params",
             "",
-            params_md.strip() or "_No params changed._",
+            params_table.strip() or "_No params changed._",
             "",
             "### Metrics",
             "",
-            metrics_md.strip() or "_No metrics found._",
+            metrics_table.strip() or "_No metrics found._",
             "",
             "<sub>Updated in place by `fullcycle pr-comment` on every push.</sub>" + run_link(),
             MARKER.format(profile=profile or "default"),
@@ -107,7 +163,8 @@ def pr_comment(args: argparse.Namespace) -> int:
         raise FullcycleError(
             f"cannot compare with '{base}': no such ref here (fetch it, or pass --base)."
         )
-    body = comment_body(base, args.profile)
+    main_run = Path(args.main_run) if getattr(args, "main_run", None) else None
+    body = comment_body(base, args.profile, main_run)
     number = pr_number(args.pr)
     github = GitHub.from_env()
     if github is None or number is None:

@@ -1,0 +1,51 @@
+"""`fullcycle exp best`: experiments listed by dvc.api.exp_show, HEAD's committed run ranked too."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fullcycle.cli import main
+from fullcycle.lifecycle import experiments
+from tests.conftest import run
+
+
+def test_experiments_come_from_dvc_api(sandbox):
+    head, runs = experiments.listing("HEAD")
+    assert head.rev == sandbox.git("rev-parse", "HEAD")
+    assert sorted(r.name for r in runs) == ["good", "weak"]
+    for r in runs:
+        assert r.baseline == head.rev and len(r.rev) == 40
+        assert r.metric("test.f1_macro") is not None
+        assert r.params["model.name_or_path"] == "tiny"
+    weak = experiments.find("weak")
+    assert weak.rev == next(r.rev for r in runs if r.name == "weak")
+    assert weak.baseline == head.rev and weak.params["train.lr"] == 1e-05
+    assert experiments.find(weak.rev[:7]).rev == weak.rev  # by sha too
+
+
+def test_heads_committed_run_is_ranked_and_wins_when_it_is_best(sandbox, github, capsys):
+    """main committed a run that scored higher than the experiment run from it: `exp best` names
+    HEAD and `promote` (no name) refuses with exit 1 instead of promoting the weaker experiment."""
+    run(sandbox.root, "dvc", "exp", "apply", "good", check=False)  # params, dvc.lock, model
+    Path("data/.gitignore").write_text("/processed\n")
+    metrics = json.loads(Path("reports/eval/metrics.json").read_text())
+    metrics["test"]["f1_macro"] = 0.99  # main's committed run scored higher
+    Path("reports/eval/metrics.json").write_text(json.dumps(metrics))
+    sandbox.git("add", "dvc.lock", "params.yaml", "reports", "data/.gitignore")
+    sandbox.git("commit", "-qm", "Train on news.csv")
+    # an experiment of HEAD: evaluate re-runs (its metrics differ from dvc.lock), train is cached
+    run(sandbox.root, "dvc", "exp", "run", "-q", "-n", "rerun", "evaluate")
+    head, runs = experiments.listing("HEAD")
+    assert [r.name for r in runs] == ["rerun"]
+    assert runs[0].metric("test.f1_macro") < head.metric("test.f1_macro") == 0.99
+
+    assert main(["exp", "best"]) == 0
+    assert "nothing better to promote" in capsys.readouterr().out
+    assert main(["exp", "best", "--json"]) == 0
+    best = json.loads(capsys.readouterr().out)
+    assert best["is_head"] and best["value"] == 0.99
+    assert main(["promote"]) == 1
+    assert "nothing better to promote" in capsys.readouterr().err
+    assert github.state.pulls == []
+    assert main(["promote", "rerun"]) == 0  # named, it is promoted (the gate allows it)
