@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from fullcycle import params
-from fullcycle.data.commands import data_config
+from fullcycle.data.commands import data_config, parse_labels
 from fullcycle.data.prepare import load_and_validate
 from fullcycle.errors import FullcycleError
 from fullcycle.lifecycle import records
@@ -120,9 +120,11 @@ def switch_params(dest: Path, args: argparse.Namespace) -> None:
         raise FullcycleError(f"{CONFIG} has no `- data: ...` entry in its defaults list.")
     CONFIG.write_text(new, encoding="utf-8")
     values = {"path": str(dest)}
-    for flag in ("text_col", "label_col"):
+    for flag in ("text_col", "label_col", "on_conflict"):
         if getattr(args, flag, None):
             values[flag] = getattr(args, flag)
+    if getattr(args, "labels", None):  # a list: written as a YAML flow sequence
+        values["labels"] = parse_labels(args.labels)
     text = (
         FILE_OPTION.read_text(encoding="utf-8")
         if FILE_OPTION.is_file()
@@ -134,7 +136,7 @@ def switch_params(dest: Path, args: argparse.Namespace) -> None:
     params.write()
 
 
-def set_key(text: str, key: str, value: str) -> str:
+def set_key(text: str, key: str, value: object) -> str:
     """Set a top-level `key: value` in a YAML text, keeping its comment; append it if absent."""
     pattern = re.compile(rf"(?m)^{re.escape(key)}:[ \t]*(?:[^#\n]*?)([ \t]+#[^\n]*)?$")
     if pattern.search(text):
