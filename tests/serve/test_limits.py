@@ -41,7 +41,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, trained_model: Path, monkey
     port = launch.free_port()
     command = launch.bentoml_command(".", "0.0.0.0", port)
     with launch.serving(command=command, port=port, cwd=root, log_path=root / "log") as running:
-        yield SimpleNamespace(url=running.url, port=port, log=running.log)
+        yield SimpleNamespace(url=running.url, port=port, log=running.log, pid=running.process.pid)
 
 
 @pytest.fixture(scope="module")
@@ -110,12 +110,50 @@ def test_a_flood_of_maximal_bodies_gets_200s_and_503s_only(server):
                 headers={"Content-Type": "application/json"},
             ).status_code  # fmt: skip
 
+    before = rss_mb(server.pid)
     with ThreadPoolExecutor(16) as pool:
         codes = list(pool.map(send, range(16)))
     assert set(codes) <= {200, 503} and 200 in codes, codes
+    peak = peak_rss_mb(server.pid)
+    print(
+        f"flood of 16: {codes.count(200)} x 200, {codes.count(503)} x 503; server RSS {before:.0f} MB before, peak {peak:.0f} MB"
+    )
+    assert peak - before < 500  # 16 x 1.8 MB bodies: nowhere near an OOM
     assert httpx.get(f"{server.url}/readyz").status_code == 200
     small = httpx.post(f"{server.url}/classify", json={"texts": ["still here"]}, timeout=60)
     assert small.status_code == 200
+
+
+def _group(pgid: int) -> list[Path]:
+    """/proc entries of the server and its workers (its own process group)."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if int((proc / "stat").read_text().rsplit(")", 1)[1].split()[2]) == pgid:
+                found.append(proc)
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def _status_mb(pgid: int, field: str) -> float:
+    total = 0.0
+    for proc in _group(pgid):
+        try:
+            for line in (proc / "status").read_text().splitlines():
+                if line.startswith(field + ":"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return total
+
+
+def rss_mb(pgid: int) -> float:
+    return _status_mb(pgid, "VmRSS")
+
+
+def peak_rss_mb(pgid: int) -> float:
+    return _status_mb(pgid, "VmHWM")
 
 
 def test_listening_on_all_interfaces_without_a_key_warns_once(server):
