@@ -10,6 +10,7 @@ import argparse
 import importlib
 import logging
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 
 from fullcycle import __version__
@@ -69,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"fullcycle {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="on an error, print the traceback too (and log details)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="<command>", required=True)
 
     def add(name: str, handler: Callable, help: str, parent=sub) -> argparse.ArgumentParser:
@@ -82,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
                 help="Hydra overrides for this run only, e.g. model=tiny trainer.max_epochs=1 "
                 "(conf/ is composed with them; params.yaml is not touched)",
             )
+        # `fullcycle monitor --debug` works as well as `fullcycle --debug monitor` (SUPPRESS: an
+        # absent sub-command flag must not reset the global one)
+        p.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+        )
         return p
 
     # --- pipeline stages (dvc.yaml runs these; each reads params.yaml) -------------------------
@@ -153,7 +164,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", help="a CSV, TSV, JSONL or Parquet file")
     p.add_argument("--text-col", help="the text column (default: data.text_col, else 'text')")
     p.add_argument("--label-col", help="the label column (default: data.label_col, else 'label')")
-    p.add_argument("--labels", help="comma-separated allowed labels (default: data.labels)")
+    p.add_argument(
+        "--labels", help="comma-separated labels; each must have rows (default: data.labels)"
+    )
+    p.add_argument(
+        "--on-conflict",
+        choices=["error", "majority", "drop"],
+        help="one text with several labels: error, keep the majority label, or drop the text "
+        "(default: data.on_conflict)",
+    )
     p.add_argument("--no-labels", action="store_true", help="unlabelled texts: labels optional")
     p = add(
         "add",
@@ -165,6 +184,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="file name under data/raw/ (default: the file's own name)")
     p.add_argument("--text-col", help="the text column (default: data.text_col, else 'text')")
     p.add_argument("--label-col", help="the label column (default: data.label_col, else 'label')")
+    p.add_argument(
+        "--labels", help="comma-separated labels; each must have rows (saved as data.labels)"
+    )
+    p.add_argument(
+        "--on-conflict",
+        choices=["error", "majority", "drop"],
+        help="one text with several labels: error, majority or drop (saved as data.on_conflict)",
+    )
 
     # --- lifecycle: experiments, promotion, releases (git + DVC + GTO + GitHub) ---------------
     exp = add("exp", None, "work with DVC experiments").add_subparsers(
@@ -242,20 +269,41 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Exit codes: 0 ok, 1 the verdict a gate asked for (drift, a refused promotion, invalid data
+    from `data validate`), 2 any error, expected or not: one line, the traceback only with --debug."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
+        level=logging.INFO if args.verbose or args.debug else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
         code = args.handler(args)
     except FullcycleError as exc:
+        if args.debug:
+            traceback.print_exc()
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt as exc:  # Ctrl-C; a stage may say what the next run will do
         print(f"interrupted: {exc}" if str(exc) else "interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug or an unreadable input nobody anticipated: still exit 2, not 1
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: {unexpected(exc)}", file=sys.stderr)
+        return 2
     return int(code or 0)
+
+
+def unexpected(exc: BaseException) -> str:
+    """One line for an exception fullcycle did not anticipate: its type, its first line, and how
+    to see more."""
+    lines = str(exc).strip().splitlines()
+    first = lines[0].strip() if lines else ""
+    more = " ..." if len(lines) > 1 else ""
+    return (
+        f"{type(exc).__name__}{': ' + first if first else ''}{more} "
+        "(unexpected; run `fullcycle --debug ...` for the traceback)"
+    )
 
 
 if __name__ == "__main__":

@@ -20,13 +20,20 @@ class Problem:
 
     source: str
     message: str
-    row: int | None = None  # 1-based data row (the header is not a row)
+    row: int | None = None  # 1-based data record (the header is not a row)
     column: str | None = None
+    # 1-based line of the file where that record starts, given when it is not simply the row + the
+    # header (quoted fields spanning lines, blank lines) or when only the line is known
+    line: int | None = None
 
     def __str__(self) -> str:
         where = self.source
         if self.row is not None:
             where += f", row {self.row}"
+            if self.line is not None:
+                where += f" (file line {self.line})"
+        elif self.line is not None:
+            where += f", file line {self.line}"
         if self.column is not None:
             where += f", column '{self.column}'"
         return f"{where}: {self.message}"

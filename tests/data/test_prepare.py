@@ -93,3 +93,37 @@ def test_cli_prepare_without_params_says_where_to_run(tmp_path, capsys):
     assert main(["prepare"]) == 2
     err = capsys.readouterr().err
     assert "params.yaml not found" in err and "project root" in err
+
+
+def test_declared_label_without_rows_stops_prepare(tmp_path):
+    good = [{"text": f"{lab} text {i}", "label": lab} for lab in ("a", "b") for i in range(20)]
+    pd.DataFrame(good).to_csv(tmp_path / "d.csv", index=False)
+    cfg = config(tmp_path, source="file", path="d.csv", labels=["a", "b", "c"])
+    with pytest.raises(DataError, match="label 'c' is declared"):
+        prepare.run(cfg)
+    assert not (tmp_path / "data" / "processed").exists()
+
+
+def test_conflicts_resolved_by_majority_are_counted_in_the_summary(tmp_path):
+    rows = [{"text": f"{lab} text {i}", "label": lab} for lab in ("a", "b") for i in range(20)]
+    rows += [{"text": "a text 1", "label": "b"}, {"text": "b text 2", "label": "a"}]
+    rows += [{"text": "b text 3", "label": "a"}, {"text": "b text 3", "label": "a"}]
+    pd.DataFrame(rows).to_csv(tmp_path / "d.csv", index=False)
+    with pytest.raises(DataError, match="conflicting labels"):
+        prepare.run(config(tmp_path, source="file", path="d.csv"))
+    summary = prepare.run(config(tmp_path, source="file", path="d.csv", on_conflict="majority"))
+    # 'a text 1' a/b and 'b text 2' b/a are ties (dropped); 'b text 3' is 2x a against 1x b
+    assert summary["conflicts"] == {
+        "policy": "majority",
+        "texts": 3,
+        "kept_majority": 1,
+        "dropped_texts": 2,
+        "dropped_rows": 5,
+    }
+    assert summary["rows"]["total"] == 38  # 40 texts less the two ties
+    processed = pd.concat(
+        pd.read_parquet(tmp_path / f"data/processed/{n}.parquet") for n in prepare.SPLITS
+    )
+    assert processed.set_index("text").loc["b text 3", "label"] == "a"
+    saved = json.loads((tmp_path / "reports/data/summary.json").read_text())
+    assert saved["conflicts"]["policy"] == "majority"

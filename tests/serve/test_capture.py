@@ -1,44 +1,12 @@
-"""Masking personal data before capture, and the JSONL the monitor stage reads."""
+"""The capture file: masked JSONL the monitor stage reads, rotated at a size cap (the masking
+itself: test_pii.py)."""
 
 from __future__ import annotations
 
 import json
 
-import pytest
-
 from fullcycle.data.sources import read_table
-from fullcycle.serve.capture import Recorder, mask
-
-
-@pytest.mark.parametrize(
-    ("text", "masked"),
-    [
-        ("mail john.doe+news@mail.example.co.uk now", "mail <EMAIL> now"),
-        ("card 4111 1111 1111 1111.", "card <CARD>."),
-        ("card 4111-1111-1111-1111", "card <CARD>"),
-        ("account 12345678901234567890", "account <CARD>"),
-        ("call +44 20 7946 0958 today", "call <PHONE> today"),
-        ("call (555) 123-4567", "call <PHONE>"),
-        ("ring 555-1234 or 020 7946 0958", "ring <PHONE> or <PHONE>"),
-        ("mobile 07700900123", "mobile <PHONE>"),
-        ("+1-800-555-0199", "<PHONE>"),
-    ],
-)
-def test_personal_data_is_masked(text, masked):
-    assert mask(text) == masked
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Profits rose 12% to £3.5bn in 2004.",
-        "The 2004-2005 season ended 3-1.",
-        "1,000,000 people voted; turnout was 61.4%.",
-        "Version 1.2.3 shipped on 5 May.",
-    ],
-)
-def test_ordinary_numbers_survive(text):
-    assert mask(text) == text
+from fullcycle.serve.capture import Recorder
 
 
 def test_recorder_appends_masked_jsonl_that_read_table_accepts(tmp_path):
@@ -55,3 +23,25 @@ def test_recorder_appends_masked_jsonl_that_read_table_accepts(tmp_path):
     table = read_table(path, label_optional=True)
     assert list(table["text"]) == ["mail <EMAIL>", "odd\u2028line\u0085breaks", "again"]
     assert table["label"].isna().all()  # predictions are never passed off as true labels
+
+
+def test_capture_rotates_at_its_size_cap_and_keeps_a_few_files(tmp_path):
+    path = tmp_path / "served.jsonl"
+    recorder = Recorder(path, "v1", max_bytes=1000, keep=2)
+    prediction = [{"label": "tech", "score": 0.5}]
+    for i in range(40):  # ~130 bytes a line: about 7 lines a file
+        recorder.record([f"text number {i:02d}, mail me at x{i}@example.org"], prediction)
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["served.1.jsonl", "served.2.jsonl", "served.jsonl"]
+    assert all(p.stat().st_size <= 1000 for p in tmp_path.iterdir())
+    newest = [json.loads(line)["text"] for line in path.read_text().splitlines()]
+    assert newest[-1] == "text number 39, mail me at <EMAIL>"
+    older = [json.loads(x)["text"] for x in recorder.rotated(1).read_text().splitlines()]
+    assert older[-1] == newest[0].replace(newest[0][12:14], f"{int(newest[0][12:14]) - 1:02d}")
+    # every kept file is *.jsonl: the monitor reads them all, the deleted ones are the oldest
+    kept = [
+        json.loads(x)["text"][:14]
+        for p in sorted(tmp_path.glob("*.jsonl"))
+        for x in p.read_text().splitlines()
+    ]
+    assert "text number 39" in kept and "text number 00" not in kept

@@ -30,6 +30,7 @@ def test_params_yaml_has_the_serve_section():
         ({"batching": "sometimes"}, "serve.batching must be a bool"),
         ({"max_text": 5}, "unknown serve setting(s) max_text"),
         ({"capture_path": ""}, "serve.capture_path must be a str"),
+        ({"max_inflight_mb": 16}, "serve.max_inflight_mb = 16 cannot hold one request of the"),
     ],
 )
 def test_bad_values_are_named(values, message):
@@ -56,3 +57,10 @@ def test_params_file_without_serve_section(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(FullcycleError, match="no 'serve' section"):
         settings.load(env={})
+
+
+def test_body_limit_is_derived_from_the_text_limits():
+    small = settings.ServeSettings(max_texts=2, max_chars=10)
+    assert small.max_body_bytes == 2 * (10 * 6 + 16) + 4096
+    default = settings.ServeSettings()
+    assert default.max_body_bytes < 20 * 2**20 <= default.max_inflight_bytes

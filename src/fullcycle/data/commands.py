@@ -5,14 +5,19 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from fullcycle import params
 from fullcycle.data.prepare import load_and_validate
 from fullcycle.errors import DataError
 
 
-def data_config(args: argparse.Namespace) -> OmegaConf:
+def parse_labels(text: str) -> list[str]:
+    """`--labels a,b,c` as a list (blanks ignored)."""
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
+def data_config(args: argparse.Namespace) -> DictConfig:
     """The `data` params (if a params.yaml is here) with the command-line flags on top."""
     base = {
         "text_col": "text",
@@ -20,15 +25,16 @@ def data_config(args: argparse.Namespace) -> OmegaConf:
         "labels": None,
         "min_rows_per_class": 10,
         "max_errors": 20,
+        "on_conflict": "error",
     }
     if Path(params.PARAMS_FILE).is_file():
         data = params.load().get("data", {})
         base |= {k: data[k] for k in base if k in data}
-    for flag, key in (("text_col", "text_col"), ("label_col", "label_col")):
-        if getattr(args, flag, None):
-            base[key] = getattr(args, flag)
+    for key in ("text_col", "label_col", "on_conflict"):
+        if getattr(args, key, None):
+            base[key] = getattr(args, key)
     if getattr(args, "labels", None):
-        base["labels"] = [x.strip() for x in args.labels.split(",") if x.strip()]
+        base["labels"] = parse_labels(args.labels)
     return OmegaConf.create(base | {"source": "file"})
 
 
@@ -52,4 +58,6 @@ def validate(args: argparse.Namespace) -> int:
             else f" in {len(classes)} classes: " + ", ".join(f"{k} {v}" for k, v in classes.items())
         )
     )
+    if result.conflicts.texts:
+        print(result.conflicts.describe())
     return 0

@@ -46,7 +46,13 @@ def load_and_validate(
                 "-S data.path=data/raw/yourfile.csv."
             )
         text_col, label_col = data.text_col, data.label_col
-        table = read_table(path, text_col, label_col, label_optional=not require_labels)
+        table = read_table(
+            path,
+            text_col,
+            label_col,
+            label_optional=not require_labels,
+            max_errors=int(data.get("max_errors", 20)),
+        )
         where = str(path)
     return validate(
         table,
@@ -56,6 +62,7 @@ def load_and_validate(
         require_labels=require_labels,
         text_col=text_col,
         label_col=label_col,
+        on_conflict=str(data.get("on_conflict") or "error"),
     )
 
 
@@ -79,6 +86,7 @@ def summarize(
         "source": source,
         "rows_read": validation.rows,
         "duplicates_dropped": validation.duplicates,
+        "conflicts": validation.conflicts.to_dict(),  # texts with several labels (data.on_conflict)
         "rows": {name: len(df) for name, df in splits.items()} | {"total": len(everything)},
         "classes": {
             name: {k: int(v) for k, v in df["label"].value_counts().sort_index().items()}

@@ -2,11 +2,14 @@
 
 Every reader returns the same shape: a DataFrame with columns `text` and `label` (raw, uncleaned;
 missing values kept as None) indexed by the 1-based data row, so that later checks can say where a
-problem is. Reading problems (a missing file, bad bytes, broken rows) are reported, never raised raw.
+problem is. When a row does not start on line row + header of the file (a quoted CSV field spanning
+lines, blank lines), `frame.attrs["lines"]` maps each row to the line it starts on, so messages can
+name both. Reading problems (a missing file, bad bytes, broken rows) are reported, never raised raw.
 """
 
 from __future__ import annotations
 
+import csv
 import importlib.util
 import io
 import json
@@ -55,10 +58,15 @@ def read_bbc_news() -> pd.DataFrame:
 
 
 def read_table(
-    path: str | Path, text_col: str = "text", label_col: str = "label", label_optional: bool = False
+    path: str | Path,
+    text_col: str = "text",
+    label_col: str = "label",
+    label_optional: bool = False,
+    max_errors: int = 20,
 ) -> pd.DataFrame:
     """Read a user's data file. With `label_optional`, a file without the label column is read
-    with all labels missing (e.g. unlabelled production traffic)."""
+    with all labels missing (e.g. unlabelled production traffic). At most `max_errors` reading
+    problems are listed (all are counted)."""
     path = Path(path)
     fmt = FORMATS.get(path.suffix.lower())
     if not path.is_file():
@@ -72,14 +80,18 @@ def read_table(
         raise FullcycleError(
             f"{path}: unsupported file type '{path.suffix}'. Use one of: {', '.join(FORMATS)}."
         )
+    lines: list[int] | None = None  # the line each row starts on
     if fmt == "parquet":
         try:
             frame = pd.read_parquet(path)
         except Exception as exc:  # pyarrow raises several unrelated types for a corrupt file
             raise FullcycleError(f"{path}: not a readable Parquet file ({exc}).") from None
+    elif fmt == "jsonl":
+        frame, lines = _parse_jsonl(path, _decode(path, max_errors), max_errors)
     else:
-        text = _decode(path, header_lines=0 if fmt == "jsonl" else 1)
-        frame = _parse_jsonl(path, text) if fmt == "jsonl" else _parse_delimited(path, text, fmt)
+        text = _decode(path, max_errors)
+        frame = _parse_delimited(path, text, fmt)
+        lines = _record_lines(text, "\t" if fmt == "tsv" else ",", len(frame))
     if label_optional and label_col not in frame.columns:
         frame = frame.assign(**{label_col: None})
     missing = [c for c in (text_col, label_col) if c not in frame.columns]
@@ -92,7 +104,11 @@ def read_table(
             ],
             hint="Name the right columns with --text-col/--label-col, or data.text_col/data.label_col.",
         )
-    return _table(list(frame[text_col]), list(frame[label_col]))
+    table = _table(list(frame[text_col]), list(frame[label_col]))
+    header = 0 if fmt == "jsonl" else 1
+    if lines is not None and any(line != row + header for row, line in enumerate(lines, 1)):
+        table.attrs["lines"] = dict(enumerate(lines, 1))
+    return table
 
 
 def _table(texts: list, labels: list) -> pd.DataFrame:
@@ -100,7 +116,19 @@ def _table(texts: list, labels: list) -> pd.DataFrame:
     return pd.DataFrame({"text": texts, "label": labels}, index=index, dtype=object)
 
 
-def _decode(path: Path, header_lines: int) -> str:
+def _record_lines(text: str, sep: str, rows: int) -> list[int] | None:
+    """The line each data record of a CSV/TSV text starts on (the header is not a record), or
+    None when Python's csv module does not see the same number of records as pandas did."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    starts, last = [], 0
+    for record in reader:
+        start, last = last + 1, reader.line_num
+        if record:  # pandas skips blank lines (skip_blank_lines)
+            starts.append(start)
+    return starts[1:] if len(starts) == rows + 1 else None
+
+
+def _decode(path: Path, max_errors: int) -> str:
     raw = path.read_bytes()
     try:
         return raw.decode("utf-8-sig")
@@ -115,12 +143,12 @@ def _decode(path: Path, header_lines: int) -> str:
             problems.append(
                 Problem(
                     str(path),
-                    f"line {line_no}: byte 0x{bad} at position {exc.start + 1} is not valid UTF-8",
-                    row=line_no - header_lines if line_no > header_lines else None,
+                    f"byte 0x{bad} at position {exc.start + 1} is not valid UTF-8",
+                    line=line_no,  # the rows are not known before the file is decoded
                 )
             )
     raise DataError(
-        problems[:20],
+        problems[:max_errors],
         total=len(problems),
         hint="Re-save the file as UTF-8, e.g. `iconv -f cp1252 -t utf-8 in.csv > out.csv`.",
     )
@@ -142,8 +170,8 @@ def _parse_delimited(path: Path, text: str, fmt: str) -> pd.DataFrame:
         ) from None
 
 
-def _parse_jsonl(path: Path, text: str) -> pd.DataFrame:
-    records, problems = [], []
+def _parse_jsonl(path: Path, text: str, max_errors: int) -> tuple[pd.DataFrame, list[int]]:
+    records, problems, lines = [], [], []
     # split on "\n" only: str.splitlines also breaks at U+2028 and U+0085, legal inside JSON strings
     for line_no, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
@@ -151,18 +179,17 @@ def _parse_jsonl(path: Path, text: str) -> pd.DataFrame:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            problems.append(
-                Problem(str(path), f"line {line_no} is not valid JSON ({exc.msg})", row=line_no)
-            )
+            problems.append(Problem(str(path), f"not valid JSON ({exc.msg})", line=line_no))
             continue
         if not isinstance(record, dict):
-            problems.append(Problem(str(path), f"line {line_no} is not a JSON object", row=line_no))
+            problems.append(Problem(str(path), "not a JSON object", line=line_no))
             continue
         records.append(record)
+        lines.append(line_no)
     if problems:
         raise DataError(
-            problems[:20], total=len(problems), hint="Each line must be one JSON object."
+            problems[:max_errors], total=len(problems), hint="Each line must be one JSON object."
         )
     if not records:
         raise FullcycleError(f"{path}: the file holds no JSON records.")
-    return pd.DataFrame.from_records(records)
+    return pd.DataFrame.from_records(records), lines

@@ -1,20 +1,53 @@
 """Validation: every problem in a data table, located by row and column, in one pass.
 
-The same checks run inside `prepare` (which refuses to write anything when one fails) and
-standalone as `fullcycle data validate PATH`. Exact duplicates are not problems: they are dropped
+The same checks run inside `prepare` (which refuses to write anything when one fails), `data add`
+and standalone as `fullcycle data validate PATH`. Exact duplicates are not problems: they are dropped
 and counted, because a duplicated row would otherwise land in two splits and leak test rows.
+
+One text with several labels is resolved by `data.on_conflict` (see ON_CONFLICT), the same way
+whatever the row order, and counted in the data summary.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import difflib
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
 from fullcycle.data.clean import clean_texts
 from fullcycle.data.split import MIN_ROWS_PER_CLASS
-from fullcycle.errors import DataError, Problem
+from fullcycle.errors import DataError, FullcycleError, Problem
+
+# What to do with a text that has rows with different labels:
+#   error    - list every such text (the default: a person decides)
+#   majority - keep the label most of its rows give and drop the other rows; a tie has no
+#              majority, so the text is dropped (never a choice by row order or alphabet)
+#   drop     - drop every row of the text
+ON_CONFLICT = ("error", "majority", "drop")
+SHOWN_ROWS = 5  # rows named in a message that covers many
+
+
+@dataclass
+class Conflicts:
+    """How texts with conflicting labels were resolved (reports/data/summary.json)."""
+
+    policy: str = "error"
+    texts: int = 0  # distinct texts that had more than one label
+    kept_majority: int = 0  # texts kept with their majority label
+    dropped_texts: int = 0  # texts dropped (policy drop, or a tie under majority)
+    dropped_rows: int = 0  # rows removed in all
+
+    def describe(self) -> str:
+        return (
+            f"{self.texts} text(s) had conflicting labels, resolved by data.on_conflict="
+            f"{self.policy}: {self.kept_majority} kept with their majority label, "
+            f"{self.dropped_texts} dropped ({self.dropped_rows} rows removed)."
+        )
+
+    def to_dict(self) -> dict[str, int | str]:
+        return asdict(self)
 
 
 @dataclass
@@ -25,6 +58,7 @@ class Validation:
     rows: int
     problems: list[Problem] = field(default_factory=list)
     duplicates: int = 0
+    conflicts: Conflicts = field(default_factory=Conflicts)
     clean: pd.DataFrame | None = None  # columns text, label; None when there are problems
 
     @property
@@ -46,57 +80,70 @@ def validate(
     require_labels: bool = True,
     text_col: str = "text",
     label_col: str = "label",
+    on_conflict: str = "error",
 ) -> Validation:
-    """Clean `table` (columns text, label; index = 1-based row) and check it.
+    """Clean `table` (columns text, label; index = 1-based row; attrs["lines"] optional) and check it.
 
     With `require_labels=False` (unlabelled traffic), missing labels are allowed and no class checks run.
     """
-    result = Validation(source=source, rows=len(table))
-    problems = result.problems
+    if on_conflict not in ON_CONFLICT:
+        raise FullcycleError(
+            f"data.on_conflict = {on_conflict!r}: must be one of {', '.join(ON_CONFLICT)}."
+        )
+    result = Validation(source=source, rows=len(table), conflicts=Conflicts(on_conflict))
     if table.empty:
-        problems.append(Problem(source, "the file has no data rows"))
+        result.problems.append(Problem(source, "the file has no data rows"))
         return result
+    # taken out of attrs: pandas deep-copies attrs into every derived frame (seconds at 100k rows)
+    lines: Mapping[int, int] = table.attrs.pop("lines", None) or {}
+    found: list[tuple[int, Problem]] = []  # (first row concerned, problem), sorted at the end
+
+    def at(row: int, message: str, column: str) -> None:
+        found.append((row, Problem(source, message, row, column, lines.get(row))))
 
     raw_text = table["text"]
     is_str = raw_text.map(lambda t: isinstance(t, str))
     for row in raw_text.index[raw_text.isna()]:
-        problems.append(Problem(source, "text is missing", row, text_col))
+        at(row, "text is missing", text_col)
     for row in raw_text.index[~is_str & raw_text.notna()]:
-        kind = type(raw_text[row]).__name__
-        problems.append(Problem(source, f"text must be a string, got {kind}", row, text_col))
+        at(row, f"text must be a string, got {type(raw_text[row]).__name__}", text_col)
     text = clean_texts(raw_text.where(is_str, None))
     for row in text.index[is_str & (text == "")]:
-        problems.append(Problem(source, "text is empty or whitespace only", row, text_col))
+        at(row, "text is empty or whitespace only", text_col)
 
     label = table["label"].map(_label_str)
     if require_labels:
         for row in label.index[label.isna()]:
-            problems.append(Problem(source, "label is missing", row, label_col))
+            at(row, "label is missing", label_col)
     if labels is not None:
-        allowed = {str(x) for x in labels}
-        outside = label.notna() & ~label.isin(allowed)
-        for row in label.index[outside]:
-            problems.append(
-                Problem(
-                    source,
-                    f"label '{label[row]}' is not one of the configured labels "
-                    f"{sorted(allowed)} (data.labels)",
-                    row,
-                    label_col,
-                )
-            )
+        found += _unknown_labels(label, [str(x) for x in labels], source, label_col, lines)
 
     good = is_str & (text != "") & (label.notna() | (not require_labels))
     frame = pd.DataFrame({"text": text[good], "label": label[good]})
     if require_labels:
-        problems += _conflicts(frame, source, label_col)
+        frame, clashes = _resolve_conflicts(frame, result.conflicts)
+        if on_conflict == "error":
+            found += [_conflict_problem(g, source, label_col, lines) for g in clashes]
     deduped = frame.drop_duplicates(subset=["text", "label"], keep="first")
     result.duplicates = len(frame) - len(deduped)
 
-    if require_labels and not problems:
+    tail: list[Problem] = []  # about the whole file, after the rows
+    if require_labels and labels is not None:
+        present = set(deduped["label"])
+        for name in (str(x) for x in labels):
+            if name not in present:
+                tail.append(
+                    Problem(
+                        source,
+                        f"label '{name}' is declared (--labels / data.labels) but no valid row "
+                        "has it: add rows for it, or leave it out of the labels.",
+                        column=label_col,
+                    )
+                )
+    if require_labels and not found and not tail:
         for name, count in deduped["label"].value_counts().sort_index().items():
             if count < min_rows_per_class:
-                problems.append(
+                tail.append(
                     Problem(
                         source,
                         f"class '{name}' has {count} distinct row(s): a stratified split needs at "
@@ -105,8 +152,8 @@ def validate(
                         column=label_col,
                     )
                 )
-    problems.sort(key=lambda p: (p.row is None, p.row or 0))
-    if not problems:
+    result.problems = [p for _, p in sorted(found, key=lambda x: x[0])] + tail
+    if not result.problems:
         result.clean = deduped.reset_index(drop=True)
     return result
 
@@ -119,22 +166,74 @@ def _label_str(value: object) -> str | None:
     return text or None
 
 
-def _conflicts(frame: pd.DataFrame, source: str, label_col: str) -> list[Problem]:
-    """Rows whose (cleaned) text also appears with a different label."""
-    distinct = frame.groupby("text", sort=False)["label"].nunique()
-    clashing = set(distinct.index[distinct > 1])
-    if not clashing:
-        return []
-    problems = []
-    for _text_value, group in frame[frame["text"].isin(clashing)].groupby("text", sort=False):
+def rows_text(rows: Sequence[int], lines: Mapping[int, int]) -> str:
+    """'12, 40, 41, …' (the first few rows), with their file lines when those differ."""
+    shown = ", ".join(str(r) for r in rows[:SHOWN_ROWS]) + (", …" if len(rows) > SHOWN_ROWS else "")
+    if lines:
+        starts = ", ".join(str(lines[r]) for r in rows[:SHOWN_ROWS] if r in lines)
+        shown += f" (file lines {starts}{', …' if len(rows) > SHOWN_ROWS else ''})"
+    return shown
+
+
+def _unknown_labels(
+    label: pd.Series, allowed: list[str], source: str, label_col: str, lines: Mapping[int, int]
+) -> list[tuple[int, Problem]]:
+    """One problem per unknown label value (a typo repeated on 198 rows is one line)."""
+    outside = label[label.notna() & ~label.isin(set(allowed))]
+    found = []
+    for value, group in outside.groupby(outside, sort=False):
         rows = list(group.index)
-        found = ", ".join(f"row {r}: '{lab}'" for r, lab in zip(rows, group["label"], strict=True))
-        problems.append(
-            Problem(
-                source,
-                f"the same text has conflicting labels ({found}); keep one label per text",
-                rows[0],
-                label_col,
-            )
-        )
-    return problems
+        close = difflib.get_close_matches(str(value), allowed, n=1, cutoff=0.6)
+        guess = f" — did you mean '{close[0]}'?" if close else ""
+        known = f"the labels {sorted(allowed)} (--labels / data.labels)"
+        if len(rows) == 1:
+            message = f"label '{value}' is not one of {known}{guess}"
+            problem = Problem(source, message, rows[0], label_col, lines.get(rows[0]))
+        else:
+            message = f"label '{value}' on {len(rows)} rows: {rows_text(rows, lines)}{guess}"
+            problem = Problem(source, f"{message} (not one of {known})", column=label_col)
+        found.append((rows[0], problem))
+    return found
+
+
+def _resolve_conflicts(
+    frame: pd.DataFrame, conflicts: Conflicts
+) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """Apply conflicts.policy to texts with more than one label (counting what it did); return
+    the remaining rows and, for the policy 'error', the rows of each conflicting text."""
+    per_text = frame.groupby("text", sort=False)["label"].nunique()
+    clashing = per_text.index[per_text > 1]
+    conflicts.texts = len(clashing)
+    if not len(clashing):
+        return frame, []
+    involved = frame["text"].isin(set(clashing))
+    if conflicts.policy == "error":
+        return frame, [g for _, g in frame[involved].groupby("text", sort=False)]
+    if conflicts.policy == "majority":
+        counts = frame[involved].groupby(["text", "label"]).size().rename("n").reset_index()
+        top = counts[counts["n"] == counts.groupby("text")["n"].transform("max")]
+        winners = top.groupby("text")["label"]
+        unique = winners.size() == 1  # a tie has no majority
+        keep = winners.first()[unique]
+        conflicts.kept_majority = len(keep)
+        drop = involved & (frame["text"].map(keep) != frame["label"])
+    else:  # "drop"
+        drop = involved
+    conflicts.dropped_texts = conflicts.texts - conflicts.kept_majority
+    conflicts.dropped_rows = int(drop.sum())
+    return frame[~drop], []
+
+
+def _conflict_problem(
+    group: pd.DataFrame, source: str, label_col: str, lines: Mapping[int, int]
+) -> tuple[int, Problem]:
+    rows = list(group.index)
+    pairs = [f"row {r}: '{lab}'" for r, lab in zip(rows, group["label"], strict=True)]
+    found = ", ".join(pairs[:SHOWN_ROWS]) + (
+        f", … {len(rows)} rows" if len(rows) > SHOWN_ROWS else ""
+    )
+    message = (
+        f"the same text has conflicting labels ({found}); keep one label per text, or set "
+        "data.on_conflict (--on-conflict) to majority or drop"
+    )
+    return rows[0], Problem(source, message, rows[0], label_col, lines.get(rows[0]))

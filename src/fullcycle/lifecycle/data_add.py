@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from fullcycle import params
-from fullcycle.data.commands import data_config
+from fullcycle.data.commands import data_config, parse_labels
 from fullcycle.data.prepare import load_and_validate
 from fullcycle.errors import FullcycleError
 from fullcycle.lifecycle import conf, records
@@ -124,9 +124,11 @@ def switch_params(dest: Path, args: argparse.Namespace) -> None:
         FILE_OPTION.write_text("defaults:\n  - bbc\n  - _self_\nsource: file\n", encoding="utf-8")
     conf.set_default(CONFIG.parent, "data", "file")
     conf.set_value(FILE_OPTION, "path", str(dest))
-    for flag in ("text_col", "label_col"):
+    for flag in ("text_col", "label_col", "on_conflict"):
         if getattr(args, flag, None):
             conf.set_value(FILE_OPTION, flag, getattr(args, flag))
+    if getattr(args, "labels", None):
+        conf.set_value(FILE_OPTION, "labels", parse_labels(args.labels))
     params.write()
 
 

@@ -2,8 +2,9 @@
 
 Writes reports/drift/report.html (Evidently's report, for a person) and reports/drift/summary.json
 (the verdict, each check's score, threshold and verdict, row counts: DVC metrics), together or not
-at all, and prints a short plain-text verdict. `--fail-on-drift` exits 1 on drift (for CI and
-schedules); too few texts to judge is a message and exit 0, never an alarm.
+at all, and prints a short plain-text verdict. Exit codes: 0 no drift, 1 drift (only with
+`--fail-on-drift`, for CI and schedules), 2 any error, a crash included (one line; the traceback
+with `fullcycle --debug`, see fullcycle.cli). Too few texts to judge is a message and exit 0.
 """
 
 from __future__ import annotations

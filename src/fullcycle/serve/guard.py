@@ -4,8 +4,13 @@ byte of the body, so a bad request costs nothing and always gets a 4xx with a me
 - API key: when FULLCYCLE_API_KEY is set, every route except the probes, /metrics and the API docs
   needs `Authorization: Bearer <key>` or `X-API-Key: <key>`; otherwise a 401. The key is compared in
   constant time and never logged or echoed.
-- Body size: a POST body larger than the limits allow (ServeSettings.max_body_bytes) is a 413,
-  whether or not the client sent Content-Length.
+- Body size: a POST body larger than the limits allow (ServeSettings.max_body_bytes, derived from
+  serve.max_texts x serve.max_chars) is a 413: at once when Content-Length says so, else as soon as
+  the streamed body passes the limit (never buffered whole).
+- Memory: the bodies of all requests in flight share one budget (serve.max_inflight_mb). A request
+  reserves its Content-Length (a streamed one, what it has sent so far) before its body is read and
+  keeps it until its response is sent; one that does not fit is a 503 with Retry-After, so a flood
+  of maximal bodies meets 503s instead of exhausting memory.
 - Content type: BentoML would parse form and pickle bodies with other decoders (and answer 500 on
   a JSON body sent as a form, as `curl -d` does by default); those get a 415 naming the fix.
 """
@@ -13,9 +18,15 @@ byte of the body, so a bad request costs nothing and always gets a 4xx with a me
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import json
+import logging
 import os
+import socket
+import sys
 from typing import Any
+
+logger = logging.getLogger("fullcycle.serve")
 
 PUBLIC_PATHS = frozenset(
     {"/livez", "/readyz", "/healthz", "/metrics", "/docs.json", "/schema.json", "/", "/favicon.ico"}
@@ -53,12 +64,22 @@ async def _reply(send: Any, status: int, error: str, headers: dict[str, str] | N
 class Guard:
     """ASGI middleware (added with Service.add_asgi_middleware)."""
 
-    def __init__(self, app: Any, max_body_bytes: int, api_key_env: str) -> None:
+    def __init__(
+        self, app: Any, max_body_bytes: int, api_key_env: str, max_inflight_bytes: int | None = None
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.max_inflight_bytes = max_inflight_bytes or 16 * max_body_bytes
+        self.inflight = 0  # bytes reserved by requests in flight (one event loop: no lock needed)
         key = os.environ.get(api_key_env, "")
         self._key = key.encode() if key else None
         self._key_env = api_key_env
+
+    def _reserve(self, size: int) -> bool:
+        if self.inflight + size > self.max_inflight_bytes:
+            return False
+        self.inflight += size
+        return True
 
     def _authorised(self, scope: dict[str, Any]) -> bool:
         if self._key is None:
@@ -94,9 +115,19 @@ class Guard:
                 '\'Content-Type: application/json\', e.g. {"texts": ["..."]}',
             )
         declared = _header(scope, b"content-length")
-        if declared.isdigit() and int(declared) > self.max_body_bytes:
+        reserved = int(declared) if declared.isdigit() else 0
+        if reserved > self.max_body_bytes:
             return await self._too_large(send)
-        # Read the body here (bounded), then hand BentoML a replay of it.
+        if not self._reserve(reserved):
+            return await self._busy(send)
+        held = [reserved]  # grows while a streamed body is read
+        try:
+            await self._read_and_forward(scope, receive, send, held)
+        finally:
+            self.inflight -= held[0]
+
+    async def _read_and_forward(self, scope: Any, receive: Any, send: Any, held: list[int]) -> None:
+        """Read the body (bounded, within the reservation), then hand BentoML a replay of it."""
         chunks, size = [], 0
         while True:
             message = await receive()
@@ -106,18 +137,34 @@ class Guard:
             size += len(chunks[-1])
             if size > self.max_body_bytes:
                 return await self._too_large(send)
+            if size > held[0]:  # streamed, or more than Content-Length announced
+                if not self._reserve(size - held[0]):
+                    return await self._busy(send)
+                held[0] = size
             if not message.get("more_body", False):
                 break
         body, replayed = b"".join(chunks), False
+        chunks.clear()
 
         async def replay() -> dict[str, Any]:
-            nonlocal replayed
+            nonlocal replayed, body
             if not replayed:
                 replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
+                message = {"type": "http.request", "body": body, "more_body": False}
+                body = b""  # BentoML keeps its own copy from here on
+                return message
             return await receive()
 
         await self.app(scope, replay, send)
+
+    async def _busy(self, send: Any) -> None:
+        await _reply(
+            send,
+            503,
+            "the server is holding as many request bodies as it may (serve.max_inflight_mb): "
+            "retry shortly",
+            {"Retry-After": "1"},
+        )
 
     async def _too_large(self, send: Any) -> None:
         await _reply(
@@ -126,3 +173,40 @@ class Guard:
             f"request body larger than {self.max_body_bytes} bytes: send fewer or shorter texts "
             "(limits: serve.max_texts, serve.max_chars)",
         )
+
+
+def listening_host(argv: list[str] | None = None) -> str | None:
+    """The address this BentoML worker really listens on: its listening socket comes as
+    `--fd N` (from the `bentoml serve --host` of the parent); None when that cannot be told."""
+    argv = sys.argv if argv is None else argv
+    try:
+        fd = int(argv[argv.index("--fd") + 1])
+    except (ValueError, IndexError):
+        return None
+    try:
+        sock = socket.socket(fileno=fd)
+    except OSError:
+        return None
+    try:
+        return str(sock.getsockname()[0])
+    except (OSError, IndexError):
+        return None
+    finally:
+        sock.detach()  # the socket belongs to the server: never close it
+
+
+def exposure_warning(host: str | None, api_key_env: str) -> str | None:
+    """The start-up warning for a server reachable beyond this machine with no API key."""
+    if host is None or os.environ.get(api_key_env):
+        return None
+    try:
+        if ipaddress.ip_address(host.split("%")[0]).is_loopback:
+            return None
+    except ValueError:
+        if host == "localhost":
+            return None
+    return (
+        f"WARNING: the API listens on {host}, beyond this machine, and {api_key_env} is not set: "
+        f"anyone who can reach this port can use it. Set {api_key_env} to require a key, or "
+        "serve on 127.0.0.1 (`fullcycle serve --host 127.0.0.1`, `bentoml serve --host 127.0.0.1`)."
+    )

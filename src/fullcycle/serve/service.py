@@ -31,7 +31,7 @@ from starlette.routing import Route
 from fullcycle import classifier
 from fullcycle.serve import settings as serve_settings
 from fullcycle.serve.capture import Recorder
-from fullcycle.serve.guard import Guard
+from fullcycle.serve.guard import Guard, exposure_warning, listening_host
 from fullcycle.serve.model import model_card
 
 logger = logging.getLogger("fullcycle.serve")
@@ -106,9 +106,17 @@ class Classifier:
         self.recorder = None
         if SETTINGS.capture:
             path = _capture_path(SETTINGS.capture_path)
-            self.recorder = Recorder(path, self.card["version"])
+            self.recorder = Recorder(
+                path,
+                self.card["version"],
+                max_bytes=SETTINGS.capture_max_mb * 2**20,
+                keep=SETTINGS.capture_keep,
+            )
             logger.info("capturing served texts (masked) to %s", path)
         logger.info("serving %s (%s)", self.card["name"], self.card["source"])
+        warning = exposure_warning(listening_host(), serve_settings.API_KEY_ENV)
+        if warning:  # once per worker (workers=1), where the operator reads the server's output
+            logger.warning(warning)
 
     @bentoml.api(
         route="/classify",
@@ -156,5 +164,8 @@ async def _metadata(_: Request) -> JSONResponse:
 
 Classifier.mount_asgi_app(Starlette(routes=[Route("/metadata", _metadata, methods=["GET"])]))
 Classifier.add_asgi_middleware(
-    Guard, max_body_bytes=SETTINGS.max_body_bytes, api_key_env=serve_settings.API_KEY_ENV
+    Guard,
+    max_body_bytes=SETTINGS.max_body_bytes,
+    api_key_env=serve_settings.API_KEY_ENV,
+    max_inflight_bytes=SETTINGS.max_inflight_bytes,
 )

@@ -20,6 +20,7 @@ from typing import Any
 from fullcycle.errors import FullcycleError
 
 API_KEY_ENV = "FULLCYCLE_API_KEY"
+BYTES_PER_CHAR = 6  # a character's longest usual JSON form: \\uXXXX
 PARAMS_ENV = "FULLCYCLE_PARAMS"
 ENV_OVERRIDES = {  # environment variable -> settings key
     "FULLCYCLE_MODEL_DIR": "model_dir",
@@ -45,14 +46,22 @@ class ServeSettings:
     max_latency_ms: int = 10000
     timeout_s: int = 60
     max_concurrency: int = 256
+    max_inflight_mb: int = 256
     capture: bool = False
     capture_path: str = "data/production/served.jsonl"
+    capture_max_mb: int = 50
+    capture_keep: int = 4
 
     @property
     def max_body_bytes(self) -> int:
-        """The largest request body worth reading: every text at its limit, each character
-        JSON-escaped (\\uXXXX, 6 bytes), plus room for the envelope."""
-        return self.max_texts * (self.max_chars * 6 + 16) + 4096
+        """The largest request body worth reading, derived from the limits: max_texts texts of
+        max_chars characters, each character JSON-escaped (\\uXXXX, 6 bytes), plus quotes and
+        commas per text and room for the envelope. Anything longer is a 413 before it is read."""
+        return self.max_texts * (self.max_chars * BYTES_PER_CHAR + 16) + 4096
+
+    @property
+    def max_inflight_bytes(self) -> int:
+        return self.max_inflight_mb * 2**20
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any], where: str) -> ServeSettings:
@@ -64,7 +73,14 @@ class ServeSettings:
                 f"known: {', '.join(fields)} (see conf/serve/default.yaml)."
             )
         checked = {k: _check(k, v, type(getattr(cls, k)), where) for k, v in values.items()}
-        return cls(**checked)
+        settings = cls(**checked)
+        if settings.max_inflight_bytes < settings.max_body_bytes:
+            raise FullcycleError(
+                f"{where}: serve.max_inflight_mb = {settings.max_inflight_mb} cannot hold one "
+                f"request of the largest size the limits allow ({settings.max_body_bytes / 2**20:.1f} "
+                "MB from serve.max_texts x serve.max_chars): raise it or lower those limits."
+            )
+        return settings
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
