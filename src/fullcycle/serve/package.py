@@ -1,7 +1,8 @@
 """`fullcycle package`: the trained model, its evidence and the service, as one versioned artifact.
 
 1. save models/classifier into the BentoML model store (name serve.model_name, version = hash of
-   the model's bytes) with its model card: test metrics, params, data hash, git commit;
+   the model's bytes) with its model card: test metrics, params, data hash, git commit; and
+   models/optimized (the optimize stage's variant, served by ONNX Runtime) as `<name>-onnx`;
 2. build a bento from bentofile.yaml in a staged build context that holds only the fullcycle
    package (no data, tests or caches can slip in), recording the model and the serve settings as
    build arguments, so the bento serves exactly this model with these limits;
@@ -22,7 +23,7 @@ from typing import Any
 import fullcycle
 from fullcycle.errors import FullcycleError
 from fullcycle.io import atomic_path
-from fullcycle.serve.model import METRICS_FILE, model_card
+from fullcycle.serve.model import METRICS_FILE, content_version, model_card
 from fullcycle.serve.settings import ServeSettings, from_params
 
 BENTOFILE = Path("bentofile.yaml")
@@ -42,8 +43,31 @@ def save_model(model_dir: Path, name: str, card: dict[str, Any]):
     return stored.tag
 
 
+def save_optimized(optimized_dir: Path, name: str, source_version: str):
+    """Store models/optimized (the optimize stage's variant) as `<name>-onnx:<hash of its bytes>`,
+    after checking it was built from the model being packaged."""
+    import bentoml
+    from bentoml.exceptions import NotFound
+
+    from fullcycle.optimize.onnx_model import read_manifest
+    from fullcycle.serve.runtime import check_source
+
+    manifest = read_manifest(optimized_dir)
+    check_source(manifest, optimized_dir, source_version)
+    tag = f"{name}-onnx:{content_version(optimized_dir)}"
+    with contextlib.suppress(NotFound):
+        bentoml.models.delete(tag)
+    with bentoml.models.create(tag, labels={"project": "fullcycle"}, metadata=manifest) as stored:
+        shutil.copytree(optimized_dir, stored.path, dirs_exist_ok=True)
+    return stored.tag
+
+
 def build_bento(
-    model_tag: Any, serve: ServeSettings, bentofile: Path = BENTOFILE, version: str | None = None
+    model_tag: Any,
+    serve: ServeSettings,
+    bentofile: Path = BENTOFILE,
+    version: str | None = None,
+    onnx_tag: Any = None,
 ):
     """Build from a staged context: bentofile.yaml plus the fullcycle package now running.
     With `version`, a bento already stored under that tag is replaced (same release, rebuilt)."""
@@ -69,7 +93,11 @@ def build_bento(
             str(Path(staging, "bentofile.yaml")),
             build_ctx=staging,
             version=version,
-            args={"model_tag": str(model_tag), "serve": serve.to_dict()},
+            args={
+                "model_tag": str(model_tag),
+                "serve": serve.to_dict(),
+                **({"onnx_model_tag": str(onnx_tag)} if onnx_tag else {}),
+            },
             reload=True,  # the service reads its build arguments at import
         )
 
@@ -90,13 +118,19 @@ def main(version: str | None = None) -> int:
 
     try:
         model_tag = save_model(model_dir, serve.model_name, card)
-        bento = build_bento(model_tag, serve, version=version)
+        optimized = Path(serve.optimized_dir)
+        onnx_tag = None  # runtime torch packs the optimised variant too when there is one
+        if serve.runtime == "onnx" or optimized.is_dir():
+            onnx_tag = save_optimized(optimized, serve.model_name, card["version"])
+        bento = build_bento(model_tag, serve, version=version, onnx_tag=onnx_tag)
         with atomic_path(serve.bento_path) as tmp:
             bentoml.bentos.export_bento(bento.tag, str(tmp.resolve()))
     except BentoMLException as exc:
         raise FullcycleError(f"packaging {model_dir} failed in BentoML: {exc}") from None
     print(
-        f"packaged model {model_tag} as bento {bento.tag}, exported to {serve.bento_path}\n"
+        f"packaged model {model_tag}"
+        + (f" and its optimised variant {onnx_tag}" if onnx_tag else "")
+        + f" as bento {bento.tag}, exported to {serve.bento_path}\n"
         f"serve it: bentoml serve {bento.tag}   (elsewhere: bentoml import {serve.bento_path})"
     )
     return 0
