@@ -27,11 +27,13 @@ AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, trained_model: Path):
-    # max_batch_size < max_texts: one request's texts may span two forward passes
+def server(tmp_path_factory: pytest.TempPathFactory, trained_model: Path, optimized_model: Path):
+    # max_batch_size < max_texts: one request's texts may span two forward passes;
+    # the default runtime (onnx) serves the optimize stage's variant
     root = serve_project(
         tmp_path_factory.mktemp("served"),
         trained_model,
+        optimized_model,
         max_texts=MAX_TEXTS,
         max_chars=MAX_CHARS,
         max_batch_size=4,

@@ -60,11 +60,13 @@ def export(model: PreTrainedModel, path: Path, opset: int = OPSET) -> Path:
         torch.zeros(2, 16, dtype=torch.long),
     )[: len(names)]
     axes = {name: {0: "batch", 1: "sequence"} for name in names} | {"logits": {0: "batch"}}
-    model.eval()
+    # eval mode on the wrapper too: the exporter restores the wrapper's mode afterwards, and a
+    # wrapper in train mode would leave the model with dropout on
+    wrapper = _Logits(model, names).eval()
     with atomic_path(path) as tmp, warnings.catch_warnings(), torch.inference_mode(False):
         warnings.simplefilter("ignore")  # the legacy exporter's deprecation and tracer warnings
         torch.onnx.export(
-            _Logits(model, names),
+            wrapper,
             sample,
             str(tmp),
             input_names=list(names),

@@ -70,6 +70,7 @@ def finetune(
         label_smoothing=0.1,
     )
     L.seed_everything(seed, verbose=False)
+    model.train()  # from_pretrained left it in eval mode (Lightning warns otherwise)
     trainer = L.Trainer(
         accelerator="cpu",
         devices=1,

@@ -1,0 +1,104 @@
+"""The optimize stage on the session's trained tiny model: outputs, gate, byte-stability, errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fullcycle import cli, params
+from fullcycle.optimize import stage
+from fullcycle.optimize.onnx_model import OnnxClassifier
+from fullcycle.serve.model import content_version
+
+
+def read(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def project_copy(optimized_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The trained project without the stage's outputs; cwd inside it."""
+    root = tmp_path / "project"
+    shutil.copytree(
+        optimized_model.parents[1],
+        root,
+        ignore=shutil.ignore_patterns("optimized", "optimize", ".git", "dvclive", ".fullcycle"),
+    )
+    monkeypatch.chdir(root)
+    return root
+
+
+def set_params(root: Path, **optimize) -> None:
+    path = root / "params.yaml"
+    cfg = yaml.safe_load(path.read_text())
+    cfg["optimize"].update(optimize)
+    path.write_text(yaml.safe_dump(cfg))
+
+
+def test_outputs_name_the_variant_and_the_source_model(optimized_model):
+    root = optimized_model.parents[1]
+    summary = read(root / "reports" / "optimize" / "summary.json")
+    manifest = read(optimized_model / "manifest.json")
+    assert summary["chosen"] == manifest["variant"] == "int8"  # first in preference that is built
+    assert summary["reason"].startswith("int8: test macro-F1")
+    variants = summary["variants"]
+    assert variants["pruned-int8"] == {
+        "skipped": "optimize.prune.enabled is false (the re-fine-tune costs minutes of CPU)"
+    }
+    for name in ("torch", "fp32", "int8"):
+        assert set(variants[name]) == {"accuracy", "f1_macro", "agreement", "size_mb"}
+        assert 0 <= variants[name]["agreement"] <= 1
+    assert variants["torch"]["agreement"] == 1.0 and variants["fp32"]["agreement"] == 1.0
+    assert variants["int8"]["size_mb"] < variants["fp32"]["size_mb"] / 2
+    assert manifest["source"] == {
+        "path": "models/classifier",
+        "version": content_version(root / "models" / "classifier"),
+    }
+    assert manifest["fused_operators"]["Attention"] == 2
+    assert sorted(p.name for p in optimized_model.iterdir()) == [
+        "manifest.json", "model.onnx", "tokenizer.json", "tokenizer_config.json",
+    ]  # fmt: skip
+    model = OnnxClassifier.load(optimized_model)
+    assert [p["label"] for p in model.predict(["a text", "another"])] == [
+        p["label"] for p in model.predict(["another", "a text"])
+    ][::-1]
+
+
+def test_a_second_run_writes_the_same_bytes(optimized_model, project_copy):
+    stage.run(params.load())
+    first = optimized_model.parents[1]
+    for name in ("model.onnx", "manifest.json", "tokenizer.json", "tokenizer_config.json"):
+        a = (first / "models" / "optimized" / name).read_bytes()
+        assert (project_copy / "models" / "optimized" / name).read_bytes() == a, name
+    summary = "reports/optimize/summary.json"
+    assert (project_copy / summary).read_bytes() == (first / summary).read_bytes()
+
+
+def test_pruning_builds_a_scored_variant(project_copy, capsys):
+    set_params(project_copy, prune={"enabled": True, "heads_fraction": 0.5, "steps": 2,
+                                    "batch_size": 8, "lr": 5e-5})  # fmt: skip
+    assert cli.main(["optimize"]) == 0
+    pruned = read(project_copy / "reports" / "optimize" / "summary.json")["variants"]["pruned-int8"]
+    assert set(pruned) == {"accuracy", "f1_macro", "agreement", "size_mb"}
+    out = capsys.readouterr().out
+    assert "pruned-int8" in out and out.strip().splitlines()[-1].startswith("optimize: serving ")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"tolerance": -0.1}, "optimize.tolerance = -0.1 must be"),
+        ({"preference": ["int4"]}, "optimize.preference = ['int4'] must list"),
+    ],
+)
+def test_bad_params_are_one_line_and_write_nothing(project_copy, capsys, change, message):
+    set_params(project_copy, **change)
+    assert cli.main(["optimize"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (project_copy / "models" / "optimized").exists()
+    assert not (project_copy / "reports" / "optimize").exists()
