@@ -46,9 +46,7 @@ def test_outputs_name_the_variant_and_the_source_model(optimized_model):
     assert summary["chosen"] == manifest["variant"] == "int8"  # first in preference that is built
     assert summary["reason"].startswith("int8: test macro-F1")
     variants = summary["variants"]
-    assert variants["pruned-int8"] == {
-        "skipped": "optimize.prune.enabled is false (the re-fine-tune costs minutes of CPU)"
-    }
+    assert variants["pruned-int8"] == {"skipped": "optimize.prune.enabled is false"}
     for name in ("torch", "fp32", "int8"):
         assert set(variants[name]) == {"accuracy", "f1_macro", "agreement", "size_mb"}
         assert 0 <= variants[name]["agreement"] <= 1
@@ -62,6 +60,9 @@ def test_outputs_name_the_variant_and_the_source_model(optimized_model):
     assert sorted(p.name for p in optimized_model.iterdir()) == [
         "manifest.json", "model.onnx", "tokenizer.json", "tokenizer_config.json",
     ]  # fmt: skip
+    card = (root / "reports" / "optimize" / "card.md").read_text()
+    assert "| ONNX Runtime dynamic int8, fused **served** |" in card
+    assert "fullcycle optimize --bench" in card and " ms" not in card  # no timings in outputs
     model = OnnxClassifier.load(optimized_model)
     assert [p["label"] for p in model.predict(["a text", "another"])] == [
         p["label"] for p in model.predict(["another", "a text"])
@@ -74,8 +75,9 @@ def test_a_second_run_writes_the_same_bytes(optimized_model, project_copy):
     for name in ("model.onnx", "manifest.json", "tokenizer.json", "tokenizer_config.json"):
         a = (first / "models" / "optimized" / name).read_bytes()
         assert (project_copy / "models" / "optimized" / name).read_bytes() == a, name
-    summary = "reports/optimize/summary.json"
-    assert (project_copy / summary).read_bytes() == (first / summary).read_bytes()
+    for name in ("summary.json", "card.md"):
+        report = Path("reports") / "optimize" / name
+        assert (project_copy / report).read_bytes() == (first / report).read_bytes()
 
 
 def test_pruning_builds_a_scored_variant(project_copy, capsys):

@@ -6,7 +6,8 @@ model's predictions, and size on disk. The gate (gate.py) picks the first varian
 optimize.preference within optimize.tolerance of fp32's macro-F1. Writes, together or not at all:
 - models/optimized/: the chosen model.onnx, the tokenizer, manifest.json (variant, labels, source
   model version, metrics);
-- reports/optimize/summary.json (DVC metrics in git): every variant's scores, the choice, why.
+- reports/optimize/summary.json (DVC metrics in git): every variant's scores, the choice, why;
+- reports/optimize/card.md (in git): the model card's serving section, variants next to fp32.
 No timing enters either (the outputs are a function of the inputs): speed is measured by
 `fullcycle optimize --bench` (bench.py) and bench/serve_runtime.py.
 """
@@ -25,11 +26,12 @@ from omegaconf import DictConfig
 from fullcycle import classifier, params
 from fullcycle.errors import FullcycleError
 from fullcycle.io import atomic_path
-from fullcycle.optimize import gate, variants
+from fullcycle.optimize import card, gate, variants
 from fullcycle.optimize.onnx_model import DEFAULT_DIR, MANIFEST, MODEL_FILE, OnnxClassifier
 from fullcycle.train.splits import read_split
 
 SUMMARY = Path("reports/optimize/summary.json")
+CARD = Path("reports/optimize/card.md")
 
 
 def settings(cfg: DictConfig) -> tuple[DictConfig, list[str], float]:
@@ -131,12 +133,14 @@ def run(cfg: DictConfig, model_dir: str | Path = classifier.DEFAULT_DIR) -> dict
             "reason": choice.reason,
             "fused_operators": built.fused.get(choice.variant, built.fused["fp32"]),
         }
-        with atomic_path(DEFAULT_DIR) as out, atomic_path(SUMMARY) as s:
+        version = manifest["source"]["version"]
+        with atomic_path(DEFAULT_DIR) as out, atomic_path(SUMMARY) as s, atomic_path(CARD) as c:
             out.mkdir()
             shutil.copyfile(built.paths[choice.variant], out / MODEL_FILE)
             torch_model.tokenizer.save_pretrained(out)
             (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
             s.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+            c.write_text(card.render(summary, version), encoding="utf-8")
     return summary
 
 
@@ -158,5 +162,5 @@ def main(args) -> int:
             f"  {name:<12} accuracy {result['accuracy']:.4f}  macro-F1 {result['f1_macro']:.4f}  "
             f"agreement {result['agreement']:.2%}  {result['size_mb']:6.1f} MB"
         )
-    print(f"optimize: serving {summary['reason']}; wrote {DEFAULT_DIR}/, {SUMMARY}")
+    print(f"optimize: serving {summary['reason']}; wrote {DEFAULT_DIR}/, {SUMMARY}, {CARD}")
     return 0

@@ -75,9 +75,7 @@ def build(
         built.paths["int8"] = export.quantize(built.paths["fp32"], work / "int8.onnx")
     if "pruned-int8" in names:
         if not bool(opt.prune.enabled):
-            built.skipped["pruned-int8"] = (
-                "optimize.prune.enabled is false (the re-fine-tune costs minutes of CPU)"
-            )
+            built.skipped["pruned-int8"] = "optimize.prune.enabled is false"
         else:
             fraction = float(opt.prune.heads_fraction)
             if not 0 < fraction < 1:

@@ -23,7 +23,9 @@ from typing import Any
 import fullcycle
 from fullcycle.errors import FullcycleError
 from fullcycle.io import atomic_path
+from fullcycle.optimize.onnx_model import read_manifest
 from fullcycle.serve.model import METRICS_FILE, content_version, model_card
+from fullcycle.serve.runtime import check_source
 from fullcycle.serve.settings import ServeSettings, from_params
 
 BENTOFILE = Path("bentofile.yaml")
@@ -48,9 +50,6 @@ def save_optimized(optimized_dir: Path, name: str, source_version: str):
     after checking it was built from the model being packaged."""
     import bentoml
     from bentoml.exceptions import NotFound
-
-    from fullcycle.optimize.onnx_model import read_manifest
-    from fullcycle.serve.runtime import check_source
 
     manifest = read_manifest(optimized_dir)
     check_source(manifest, optimized_dir, source_version)
@@ -113,14 +112,17 @@ def main(version: str | None = None) -> int:
             f"{METRICS_FILE} not found: package only an evaluated model. Run `fullcycle evaluate` "
             "(or `dvc repro`) first."
         )
+    optimized = Path(serve.optimized_dir)
+    pack_onnx = serve.runtime == "onnx" or optimized.is_dir()  # torch packs it too if there
+    if pack_onnx:  # check before storing anything
+        check_source(read_manifest(optimized), optimized, card["version"])
     import bentoml
     from bentoml.exceptions import BentoMLException
 
     try:
         model_tag = save_model(model_dir, serve.model_name, card)
-        optimized = Path(serve.optimized_dir)
-        onnx_tag = None  # runtime torch packs the optimised variant too when there is one
-        if serve.runtime == "onnx" or optimized.is_dir():
+        onnx_tag = None
+        if pack_onnx:
             onnx_tag = save_optimized(optimized, serve.model_name, card["version"])
         bento = build_bento(model_tag, serve, version=version, onnx_tag=onnx_tag)
         with atomic_path(serve.bento_path) as tmp:
