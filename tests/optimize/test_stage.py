@@ -44,6 +44,9 @@ def test_outputs_name_the_variant_and_the_source_model(optimized_model):
     summary = read(root / "reports" / "optimize" / "summary.json")
     manifest = read(optimized_model / "manifest.json")
     assert summary["chosen"] == manifest["variant"] == "int8"  # first in preference that is built
+    # two levels deep, so `dvc metrics diff` (and the promote PR) shows them side by side
+    assert summary["served"] == summary["variants"]["int8"] == manifest["metrics"]["test"]
+    assert summary["torch_fp32"] == summary["variants"]["torch"]
     assert summary["reason"].startswith("int8: test macro-F1")
     variants = summary["variants"]
     assert variants["pruned-int8"] == {"skipped": "optimize.prune.enabled is false"}
@@ -104,3 +107,21 @@ def test_bad_params_are_one_line_and_write_nothing(project_copy, capsys, change,
     assert message in err and "Traceback" not in err
     assert not (project_copy / "models" / "optimized").exists()
     assert not (project_copy / "reports" / "optimize").exists()
+
+
+def test_dvc_repro_runs_the_declared_stage(optimized_model, tmp_path):
+    """The stage as dvc.yaml declares it: its deps exist, its outputs appear, its metrics show."""
+    from tests.conftest import run
+
+    root = tmp_path / "dvc"
+    shutil.copytree(
+        optimized_model.parents[1], root, ignore=shutil.ignore_patterns("optimized", "optimize")
+    )
+    done = run(root, "dvc", "repro", "--single-item", "optimize")
+    assert "Running stage 'optimize'" in done.stdout and "optimize: serving int8" in done.stdout
+    assert (root / "models" / "optimized" / "model.onnx").is_file()
+    assert not (root / "reports" / ".gitignore").exists()  # summary and card are git files
+    shown = json.loads(run(root, "dvc", "metrics", "show", "--json").stdout)
+    assert "reports/optimize/summary.json" in json.dumps(shown)
+    again = run(root, "dvc", "repro", "--single-item", "optimize")
+    assert "Running stage" not in again.stdout

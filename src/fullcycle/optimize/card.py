@@ -17,12 +17,12 @@ NAMES = {
 
 
 def render(summary: dict[str, Any], source_version: str) -> str:
-    reference = summary["variants"]["torch"]
+    reference = summary["torch_fp32"]
     lines = [
         "# Model card: serving variants",
         "",
         f"Built by `fullcycle optimize` from model version `{source_version}` (models/classifier), "
-        f"scored on the test split ({summary['reference']} fp32 is the reference).",
+        "scored on the test split against the PyTorch fp32 model.",
         "",
         "| variant | test accuracy | test macro-F1 | Δ macro-F1 vs fp32 | agrees with fp32 | size |",
         "|---|---|---|---|---|---|",

@@ -113,11 +113,12 @@ def run(cfg: DictConfig, model_dir: str | Path = classifier.DEFAULT_DIR) -> dict
                 f"{chosen['agreement']:.2%}): nothing within optimize.tolerance to serve. "
                 "Serve the PyTorch model (serve.runtime=torch) and report this as a bug."
             )
-        summary = {
-            "reference": "torch",
+        summary = {  # served and torch_fp32 side by side: what `dvc metrics diff` compares
+            "chosen": choice.variant,
+            "served": chosen,
+            "torch_fp32": results["torch"],
             "tolerance": tolerance,
             "preference": preference,
-            "chosen": choice.variant,
             "reason": choice.reason,
             "variants": results,
         }
