@@ -10,7 +10,7 @@ Targets (issue 11): onnx >= 2.5x torch texts/s; onnx batch-1 p50 <= 40% of torch
 The machine may be shared: the load average is printed next to the figures; trust the ratios.
 
     python bench/serve_runtime.py [--model-dir models/classifier] [--optimized-dir models/optimized]
-                                  [--clients 32] [--seconds 10] [--rounds 2] [--threads N]
+        [--data-dir data/processed] [--clients 32] [--seconds 10] [--rounds 2] [--threads N]
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ from fullcycle.serve import launch
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_texts(limit: int = 512) -> list[str]:
-    split = REPO / "data" / "processed" / "test.parquet"
+def test_texts(processed_dir: Path, limit: int = 512) -> list[str]:
+    split = processed_dir / "test.parquet"
     if split.is_file():
         import pandas as pd
 
@@ -78,6 +78,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-dir", default=str(REPO / "models" / "classifier"))
     parser.add_argument("--optimized-dir", default=str(REPO / "models" / "optimized"))
+    parser.add_argument("--data-dir", default=str(REPO / "data" / "processed"))
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=10, help="length of each window")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved measurement rounds")
@@ -85,7 +86,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, help="OMP_NUM_THREADS for both servers")
     args = parser.parse_args()
     model_dir, optimized_dir = Path(args.model_dir).resolve(), Path(args.optimized_dir).resolve()
-    texts = test_texts()
+    texts = test_texts(Path(args.data_dir))
     load_before = os.getloadavg()[0]
     print(f"load average before: {load_before:.1f} on {os.cpu_count()} cores (shared machine)")
     model = OnnxClassifier.load(optimized_dir, threads=args.threads)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -32,3 +33,16 @@ def random_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("random") / "model"
     classifier.save(directory, model, classifier.load_tokenizer("tiny"), LABELS, cfg.max_length)
     return directory
+
+
+@pytest.fixture
+def project_copy(optimized_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The trained project without the stage's outputs; cwd inside it."""
+    root = tmp_path / "project"
+    shutil.copytree(
+        optimized_model.parents[1], root, ignore=shutil.ignore_patterns(".git", "dvclive")
+    )
+    shutil.rmtree(root / "models" / "optimized")
+    shutil.rmtree(root / "reports" / "optimize")
+    monkeypatch.chdir(root)
+    return root
