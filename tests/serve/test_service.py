@@ -68,8 +68,11 @@ def test_classify_returns_one_prediction_per_text_in_order(server):
         assert prediction["score"] == max(prediction["scores"].values())
         assert sum(prediction["scores"].values()) == pytest.approx(1.0, abs=1e-4)
     alone = [classify(server, [text]).json()[0] for text in texts]
+    # dynamic int8 quantises activations per forward pass (one scale per batch), so a text's
+    # scores move a little with its batch-mates; fp32 runtimes agree to rounding
+    int8 = server.client.get("/metadata").json()["runtime"]["variant"].endswith("int8")
     for together, single in zip(predictions, alone, strict=True):
-        assert together["scores"] == pytest.approx(single["scores"], abs=1e-5)
+        assert together["scores"] == pytest.approx(single["scores"], abs=1e-3 if int8 else 1e-5)
 
 
 def test_order_is_kept_under_concurrency_and_requests_are_batched(server):
