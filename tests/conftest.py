@@ -152,3 +152,16 @@ def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
         prepare.run(cfg)
         stage.run(cfg)
     return root / "models" / "classifier"
+
+
+@pytest.fixture(scope="session")
+def optimized_model(trained_model: Path) -> Path:
+    """The optimize stage run once on the session's trained tiny model, in its project: the
+    models/optimized/ directory (ONNX model, tokenizer, manifest). Shared: treat it as read-only."""
+    from fullcycle import params
+    from fullcycle.optimize import stage
+
+    root = trained_model.parents[1]
+    with contextlib.chdir(root), _torch_threads(1):
+        stage.run(params.load())
+    return root / "models" / "optimized"

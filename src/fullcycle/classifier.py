@@ -163,18 +163,7 @@ class Classifier:
 
     def predict(self, texts: Sequence[str], batch_size: int = 32) -> list[dict[str, Any]]:
         """One {label, score, scores} per text, in input order."""
-        probs = self.probabilities(texts, batch_size)
-        results = []
-        for row in probs.tolist():
-            best = max(range(len(row)), key=row.__getitem__)
-            results.append(
-                {
-                    "label": self.labels[best],
-                    "score": row[best],
-                    "scores": dict(zip(self.labels, row, strict=True)),
-                }
-            )
-        return results
+        return predictions(self.labels, self.probabilities(texts, batch_size).tolist())
 
     @torch.inference_mode()
     def embed(self, texts: Sequence[str], batch_size: int = 32) -> torch.Tensor:
@@ -198,6 +187,21 @@ class Classifier:
             probs[idx] = out.logits.float().softmax(-1).cpu()
             embeddings[idx] = _mean_pool(out.hidden_states[-1], enc["attention_mask"])
         return probs, embeddings
+
+
+def predictions(labels: Sequence[str], rows: Sequence[Sequence[float]]) -> list[dict[str, Any]]:
+    """One {label, score, scores} per row of class probabilities (what /classify answers)."""
+    results = []
+    for row in rows:
+        best = max(range(len(row)), key=row.__getitem__)
+        results.append(
+            {
+                "label": labels[best],
+                "score": row[best],
+                "scores": dict(zip(labels, row, strict=True)),
+            }
+        )
+    return results
 
 
 def _mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:

@@ -14,16 +14,24 @@ API_KEY = "k3y-for-tests-9f2c41"
 METRICS = {"test": {"accuracy": 0.91, "f1_macro": 0.9}}
 
 
-def serve_project(root: Path, model_dir: Path, **serve: object) -> Path:
+def serve_project(
+    root: Path, model_dir: Path, optimized_dir: Path | None = None, **serve: object
+) -> Path:
     """params.yaml composed from the real conf/ (serve settings overridden), bentofile.yaml, the
-    model at models/classifier and test metrics at reports/eval/metrics.json."""
+    model at models/classifier and test metrics at reports/eval/metrics.json. With
+    `optimized_dir`, the optimize stage's output at models/optimized (the default ONNX runtime
+    serves it); without, serve.runtime is torch."""
     from fullcycle import params
 
     root.mkdir(parents=True, exist_ok=True)
+    if optimized_dir is None:
+        serve.setdefault("runtime", "torch")
     overrides = [f"serve.{key}={value}" for key, value in serve.items()]
     params.write(root / "params.yaml", REPO / "conf", overrides)
     shutil.copy(REPO / "bentofile.yaml", root / "bentofile.yaml")
     shutil.copytree(model_dir, root / "models" / "classifier")
+    if optimized_dir is not None:
+        shutil.copytree(optimized_dir, root / "models" / "optimized")
     (root / "reports" / "eval").mkdir(parents=True)
     (root / "reports" / "eval" / "metrics.json").write_text(json.dumps(METRICS))
     return root

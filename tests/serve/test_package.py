@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fullcycle import params
 from fullcycle.classifier import read_meta
 from fullcycle.errors import FullcycleError
 from fullcycle.serve import launch, package
@@ -21,9 +22,11 @@ from .conftest import LABELS, METRICS, serve_project
 
 
 @pytest.fixture(scope="module")
-def packaged(tmp_path_factory: pytest.TempPathFactory, trained_model: Path) -> Path:
+def packaged(
+    tmp_path_factory: pytest.TempPathFactory, trained_model: Path, optimized_model: Path
+) -> Path:
     root = make_project(tmp_path_factory.mktemp("package") / "project", SMALL)
-    serve_project(root, trained_model)
+    serve_project(root, trained_model, optimized_model)
     done = run(root, "fullcycle", "package")
     assert "exported to bentos/classifier.bento" in done.stdout
     return root
@@ -35,6 +38,9 @@ def test_archive_holds_the_model_and_only_the_code(packaged):
     assert any(
         re.fullmatch(r"models/fullcycle-classifier/[0-9a-f]{16}/model\.safetensors", n)
         for n in names
+    )
+    assert any(  # the optimize stage's variant, served by the default runtime (onnx)
+        re.fullmatch(r"models/fullcycle-classifier-onnx/[0-9a-f]{16}/model\.onnx", n) for n in names
     )
     assert "src/fullcycle/serve/service.py" in names
     shipped = [n for n in names if n.startswith("src/") and n != "src/bentofile.yaml"]
@@ -55,8 +61,11 @@ def test_a_fresh_bentoml_home_imports_and_serves_the_archive(packaged, tmp_path)
     tag = re.search(r'tag="([^"]+)"', imported.stdout).group(1)
     assert tag.startswith("fullcycle-classifier:")
     with launch.serving(tag, cwd=tmp_path, env=home, log_path=tmp_path / "server.log") as server:
-        meta = httpx.get(f"{server.url}/metadata").json()["model"]
+        metadata = httpx.get(f"{server.url}/metadata").json()
         predictions = httpx.post(f"{server.url}/classify", json={"texts": ["a", "b"]}).json()
+    meta = metadata["model"]
+    assert metadata["runtime"]["name"] == "onnx" and metadata["runtime"]["variant"] == "int8"
+    assert metadata["runtime"]["source_version"] == meta["version"]
     assert meta["source"] == "model store" and meta["name"].startswith("fullcycle-classifier:")
     assert meta["metrics"] == METRICS and meta["labels"] == LABELS
     assert meta["git_commit"] == git(packaged, "rev-parse", "HEAD")  # stamped at package time
@@ -102,7 +111,10 @@ def test_package_without_an_evaluated_model_says_what_to_run(project, trained_mo
     assert (
         done.returncode == 2 and "fullcycle train" in done.stderr and "Traceback" not in done.stderr
     )
-    serve_project(project, trained_model)
+    serve_project(project, trained_model, runtime="onnx")  # no models/optimized
+    with pytest.raises(FullcycleError, match="models/optimized/manifest.json not found"):
+        package.main()
+    params.write(project / "params.yaml", project / "conf", [*SMALL, "serve.runtime=torch"])
     metrics = project / "reports" / "eval" / "metrics.json"
     metrics.unlink()
     with pytest.raises(FullcycleError, match="fullcycle evaluate"):
@@ -118,9 +130,12 @@ def test_dvc_stage_declares_its_inputs_and_output():
 
     stage = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]["package"]
     assert stage["cmd"] == "fullcycle package"
-    assert {"models/classifier", "reports/eval/metrics.json", "bentofile.yaml"} <= set(
-        stage["deps"]
-    )
+    assert {
+        "models/classifier",
+        "models/optimized",
+        "reports/eval/metrics.json",
+        "bentofile.yaml",
+    } <= set(stage["deps"])
     assert stage["outs"] == ["bentos/classifier.bento"]
     assert stage["params"] == ["serve"]
     # every module the bento ships is a dependency, and nothing else of src/ is

@@ -27,11 +27,13 @@ AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, trained_model: Path):
-    # max_batch_size < max_texts: one request's texts may span two forward passes
+def server(tmp_path_factory: pytest.TempPathFactory, trained_model: Path, optimized_model: Path):
+    # max_batch_size < max_texts: one request's texts may span two forward passes;
+    # the default runtime (onnx) serves the optimize stage's variant
     root = serve_project(
         tmp_path_factory.mktemp("served"),
         trained_model,
+        optimized_model,
         max_texts=MAX_TEXTS,
         max_chars=MAX_CHARS,
         max_batch_size=4,
@@ -66,8 +68,11 @@ def test_classify_returns_one_prediction_per_text_in_order(server):
         assert prediction["score"] == max(prediction["scores"].values())
         assert sum(prediction["scores"].values()) == pytest.approx(1.0, abs=1e-4)
     alone = [classify(server, [text]).json()[0] for text in texts]
+    # dynamic int8 quantises activations per forward pass (one scale per batch), so a text's
+    # scores move a little with its batch-mates; fp32 runtimes agree to rounding
+    int8 = server.client.get("/metadata").json()["runtime"]["variant"].endswith("int8")
     for together, single in zip(predictions, alone, strict=True):
-        assert together["scores"] == pytest.approx(single["scores"], abs=1e-5)
+        assert together["scores"] == pytest.approx(single["scores"], abs=1e-3 if int8 else 1e-5)
 
 
 def test_order_is_kept_under_concurrency_and_requests_are_batched(server):

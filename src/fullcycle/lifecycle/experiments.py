@@ -21,6 +21,7 @@ from fullcycle.lifecycle.gitutil import read_tracked, rev_parse, show_file
 
 EVAL_METRICS = "reports/eval/metrics.json"
 BASELINE_METRICS = "reports/baseline/metrics.json"
+OPTIMIZE_METRICS = "reports/optimize/summary.json"  # the served variant next to torch fp32
 DEFAULT_METRIC = "test.f1_macro"
 
 

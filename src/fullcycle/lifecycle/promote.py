@@ -20,7 +20,12 @@ import yaml
 
 from fullcycle.errors import FullcycleError
 from fullcycle.lifecycle import conf, experiments, records
-from fullcycle.lifecycle.experiments import BASELINE_METRICS, EVAL_METRICS, Run
+from fullcycle.lifecycle.experiments import (
+    BASELINE_METRICS,
+    EVAL_METRICS,
+    OPTIMIZE_METRICS,
+    Run,
+)
 from fullcycle.lifecycle.github import GitHub, GitHubError, compare_url, repo_from_env
 from fullcycle.lifecycle.gitutil import (
     commit_files,
@@ -211,7 +216,7 @@ def diff_table(kind: str, old: str, new: str | None, names: dict[str, str]) -> s
     numbers; the per-class breakdown is in the model card."""
     args = [kind, "diff", old, *([new] if new else []), "--md"]
     if kind == "metrics":
-        args += ["--all", "--targets", EVAL_METRICS, BASELINE_METRICS]
+        args += ["--all", "--targets", EVAL_METRICS, BASELINE_METRICS, OPTIMIZE_METRICS]
     lines = dvc(*args).strip().splitlines()
     if kind == "metrics":  # | Path | Metric | old | new | Change |: keep section.key rows only
         lines = [
@@ -274,7 +279,10 @@ def promotion_evidence(
             "passed": gate.passed,
         },
         "params_changed": experiments.changed_params(exp, exp_base),
-        "metrics": {path: exp.metrics.get(path) for path in (EVAL_METRICS, BASELINE_METRICS)},
+        "metrics": {
+            path: exp.metrics.get(path)
+            for path in (EVAL_METRICS, BASELINE_METRICS, OPTIMIZE_METRICS)
+        },
     }
 
 

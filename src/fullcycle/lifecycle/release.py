@@ -172,6 +172,9 @@ def release(args: argparse.Namespace) -> int:
     return 0
 
 
+OPTIMIZED = "models/optimized"  # the optimize stage's output (serve.optimized_dir)
+
+
 def build_bento(model_path: str, version: str) -> None:
     """Build the Bento with the package stage's own function, from HEAD's model, tagged with the
     release version: the outputs it reads are first checked out (or pulled) to match HEAD's
@@ -184,7 +187,7 @@ def build_bento(model_path: str, version: str) -> None:
             "built; build it later with `fullcycle package`."
         )
         return
-    targets = [model_path, EVAL_METRICS]
+    targets = [model_path, OPTIMIZED, EVAL_METRICS]  # the bento packs the optimised variant too
     remote = dvc_remote()
     dvc("pull", "-r", remote, *targets) if remote else dvc("checkout", *targets)
     package.main(version=version)

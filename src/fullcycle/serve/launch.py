@@ -106,11 +106,12 @@ def main(args) -> int:
     """`fullcycle serve`: `bentoml serve` at the project root (bentofile.yaml names the service),
     serving models/classifier or --model-dir from source."""
     from fullcycle import classifier
-    from fullcycle.serve import settings
+    from fullcycle.serve import runtime, settings
 
     cfg = settings.load()
     model_dir = Path(args.model_dir or cfg.model_dir)
     classifier.read_meta(model_dir)  # a clear error now, not a traceback from a worker later
+    runtime.check(cfg.runtime, model_dir, cfg.optimized_dir)
     env = {**os.environ, "FULLCYCLE_MODEL_DIR": str(model_dir.resolve())}
     if args.capture is not None:
         env["FULLCYCLE_CAPTURE"] = "1" if args.capture else "0"
@@ -120,7 +121,8 @@ def main(args) -> int:
         "required" if os.environ.get(settings.API_KEY_ENV) else f"off (set {settings.API_KEY_ENV})"
     )
     print(
-        f"serving {model_dir} on http://{host}:{port}: POST /classify, GET /metadata; "
+        f"serving {model_dir} ({cfg.runtime} runtime) on http://{host}:{port}: POST /classify, "
+        "GET /metadata; "
         f"API key {key}",
         flush=True,
     )

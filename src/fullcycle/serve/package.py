@@ -2,7 +2,8 @@
 
 1. save models/classifier into the BentoML model store (name serve.model_name, version = hash of
    the model's bytes) with its model card: test metrics, params, and the provenance stamped now
-   (DVC's data hashes as dvc.lock and the raw data's .dvc file record them, the git commit);
+   (DVC's data hashes as dvc.lock and the raw data's .dvc file record them, the git commit); and
+   models/optimized (the optimize stage's variant, served by ONNX Runtime) as `<name>-onnx`;
 2. build a bento from bentofile.yaml in a staged build context that holds only the modules the
    service needs (SHIPPED, which the package stage lists as its deps; no data, tests or caches can
    slip in), recording the model and the serve settings as build arguments, so the bento serves
@@ -24,7 +25,9 @@ from typing import Any
 import fullcycle
 from fullcycle.errors import FullcycleError
 from fullcycle.io import atomic_path
-from fullcycle.serve.model import METRICS_FILE, model_card
+from fullcycle.optimize.onnx_model import read_manifest
+from fullcycle.serve.model import METRICS_FILE, content_version, model_card
+from fullcycle.serve.runtime import check_source
 from fullcycle.serve.settings import ServeSettings, from_params
 
 BENTOFILE = Path("bentofile.yaml")
@@ -37,6 +40,7 @@ SHIPPED = (
     "io.py",
     "params.py",
     "provenance.py",
+    "optimize",  # the ONNX runtime of the served variant
     "serve",
 )
 
@@ -55,8 +59,28 @@ def save_model(model_dir: Path, name: str, card: dict[str, Any]):
     return stored.tag
 
 
+def save_optimized(optimized_dir: Path, name: str, source_version: str):
+    """Store models/optimized (the optimize stage's variant) as `<name>-onnx:<hash of its bytes>`,
+    after checking it was built from the model being packaged."""
+    import bentoml
+    from bentoml.exceptions import NotFound
+
+    manifest = read_manifest(optimized_dir)
+    check_source(manifest, optimized_dir, source_version)
+    tag = f"{name}-onnx:{content_version(optimized_dir)}"
+    with contextlib.suppress(NotFound):
+        bentoml.models.delete(tag)
+    with bentoml.models.create(tag, labels={"project": "fullcycle"}, metadata=manifest) as stored:
+        shutil.copytree(optimized_dir, stored.path, dirs_exist_ok=True)
+    return stored.tag
+
+
 def build_bento(
-    model_tag: Any, serve: ServeSettings, bentofile: Path = BENTOFILE, version: str | None = None
+    model_tag: Any,
+    serve: ServeSettings,
+    bentofile: Path = BENTOFILE,
+    version: str | None = None,
+    onnx_tag: Any = None,
 ):
     """Build from a staged context: bentofile.yaml plus the fullcycle package now running.
     With `version`, a bento already stored under that tag is replaced (same release, rebuilt)."""
@@ -77,7 +101,11 @@ def build_bento(
             str(Path(staging, "bentofile.yaml")),
             build_ctx=staging,
             version=version,
-            args={"model_tag": str(model_tag), "serve": serve.to_dict()},
+            args={
+                "model_tag": str(model_tag),
+                "serve": serve.to_dict(),
+                **({"onnx_model_tag": str(onnx_tag)} if onnx_tag else {}),
+            },
             reload=True,  # the service reads its build arguments at import
         )
 
@@ -108,18 +136,27 @@ def main(version: str | None = None) -> int:
             f"{METRICS_FILE} not found: package only an evaluated model. Run `fullcycle evaluate` "
             "(or `dvc repro`) first."
         )
+    optimized = Path(serve.optimized_dir)
+    pack_onnx = serve.runtime == "onnx" or optimized.is_dir()  # torch packs it too if there
+    if pack_onnx:  # check before storing anything
+        check_source(read_manifest(optimized), optimized, card["version"])
     import bentoml
     from bentoml.exceptions import BentoMLException
 
     try:
         model_tag = save_model(model_dir, serve.model_name, card)
-        bento = build_bento(model_tag, serve, version=version or str(card["version"]))
+        onnx_tag = None
+        if pack_onnx:
+            onnx_tag = save_optimized(optimized, serve.model_name, card["version"])
+        bento = build_bento(model_tag, serve, version=version or str(card["version"]), onnx_tag=onnx_tag)
         with atomic_path(serve.bento_path) as tmp:
             bentoml.bentos.export_bento(bento.tag, str(tmp.resolve()))
     except BentoMLException as exc:
         raise FullcycleError(f"packaging {model_dir} failed in BentoML: {exc}") from None
     print(
-        f"packaged model {model_tag} as bento {bento.tag}, exported to {serve.bento_path}\n"
+        f"packaged model {model_tag}"
+        + (f" and its optimised variant {onnx_tag}" if onnx_tag else "")
+        + f" as bento {bento.tag}, exported to {serve.bento_path}\n"
         f"serve it: bentoml serve {bento.tag}   (elsewhere: bentoml import {serve.bento_path})"
     )
     return 0

@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from fullcycle import classifier
+from fullcycle.serve import runtime
 from fullcycle.serve import settings as serve_settings
 from fullcycle.serve.capture import Recorder
 from fullcycle.serve.guard import Guard, exposure_warning, listening_host
@@ -40,6 +40,7 @@ logger = logging.getLogger("fullcycle.serve")
 # arguments; BentoML restores them before importing this module to serve the bento.
 _ARGS = bentoml.use_arguments()
 MODEL_TAG: str | None = getattr(_ARGS, "model_tag", None)
+ONNX_TAG: str | None = getattr(_ARGS, "onnx_model_tag", None)  # the optimised variant, if packed
 SETTINGS = serve_settings.load(getattr(_ARGS, "serve", None))
 
 
@@ -89,6 +90,8 @@ if "PREDICTED" not in globals():
 class Classifier:
     if MODEL_TAG:  # recorded by `bentoml build` as this bento's model
         stored_model = bentoml.models.BentoModel(MODEL_TAG)
+    if ONNX_TAG:
+        stored_onnx = bentoml.models.BentoModel(ONNX_TAG)
 
     def __init__(self) -> None:
         if MODEL_TAG:
@@ -102,7 +105,13 @@ class Classifier:
                 "source": f"directory {model_dir}",
                 **model_card(model_dir, project="."),
             }
-        self.model = classifier.Classifier(model_dir)
+        if MODEL_TAG:
+            optimized_dir = Path(self.stored_onnx.path) if ONNX_TAG else None
+        else:
+            optimized_dir = Path(SETTINGS.optimized_dir)
+        self.model, self.runtime = runtime.load(
+            SETTINGS.runtime, model_dir, optimized_dir, self.card["version"]
+        )
         self.recorder = None
         if SETTINGS.capture:
             path = _capture_path(SETTINGS.capture_path)
@@ -113,7 +122,13 @@ class Classifier:
                 keep=SETTINGS.capture_keep,
             )
             logger.info("capturing served texts (masked) to %s", path)
-        logger.info("serving %s (%s)", self.card["name"], self.card["source"])
+        logger.info(
+            "serving %s (%s) with %s (%s)",
+            self.card["name"],
+            self.card["source"],
+            self.runtime["name"],
+            self.runtime["variant"],
+        )
         warning = exposure_warning(listening_host(), serve_settings.API_KEY_ENV)
         if warning:  # once per worker (workers=1), where the operator reads the server's output
             logger.warning(warning)
@@ -144,6 +159,7 @@ class Classifier:
         batching = {k: getattr(SETTINGS, k) for k in ("max_batch_size", "max_latency_ms")}
         return {
             "model": self.card,
+            "runtime": self.runtime,
             "limits": limits,
             "batching": {"enabled": SETTINGS.batching, **batching},
             "capture": self.recorder is not None,

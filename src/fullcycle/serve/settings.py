@@ -4,7 +4,8 @@ The base is a packaged bento's build arguments (`fullcycle package` freezes the 
 the bento, so a bento serves with the limits it was packaged with) or, serving from source,
 params.yaml's `serve` section (FULLCYCLE_PARAMS names another params file). Environment variables
 then override single keys, for what an operator changes per deployment without a rebuild:
-FULLCYCLE_MODEL_DIR, FULLCYCLE_BATCHING, FULLCYCLE_CAPTURE, FULLCYCLE_CAPTURE_PATH.
+FULLCYCLE_MODEL_DIR, FULLCYCLE_BATCHING, FULLCYCLE_CAPTURE, FULLCYCLE_CAPTURE_PATH,
+FULLCYCLE_SERVE_RUNTIME (onnx | torch: see fullcycle.serve.runtime), FULLCYCLE_OPTIMIZED_DIR.
 The API key is only ever read from the environment (API_KEY_ENV), never from a file.
 """
 
@@ -27,14 +28,19 @@ ENV_OVERRIDES = {  # environment variable -> settings key
     "FULLCYCLE_BATCHING": "batching",
     "FULLCYCLE_CAPTURE": "capture",
     "FULLCYCLE_CAPTURE_PATH": "capture_path",
+    "FULLCYCLE_SERVE_RUNTIME": "runtime",
+    "FULLCYCLE_OPTIMIZED_DIR": "optimized_dir",
 }
+RUNTIMES = ("onnx", "torch")
 
 
 @dataclass(frozen=True)
 class ServeSettings:
     """Mirrors conf/serve/default.yaml (a test keeps the two equal); comments live there."""
 
+    runtime: str = "onnx"
     model_dir: str = "models/classifier"
+    optimized_dir: str = "models/optimized"
     model_name: str = "fullcycle-classifier"
     bento_path: str = "bentos/classifier.bento"
     host: str = "127.0.0.1"
@@ -51,6 +57,13 @@ class ServeSettings:
     capture_path: str = "data/production/served.jsonl"
     capture_max_mb: int = 50
     capture_keep: int = 4
+
+    def __post_init__(self) -> None:
+        if self.runtime not in RUNTIMES:
+            raise FullcycleError(
+                f"serve.runtime (or FULLCYCLE_SERVE_RUNTIME) is {self.runtime!r}: use one of "
+                f"{', '.join(RUNTIMES)}."
+            )
 
     @property
     def max_body_bytes(self) -> int:

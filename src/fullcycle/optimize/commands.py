@@ -1,0 +1,18 @@
+"""`fullcycle optimize [--bench]`: declared here, next to the step (no torch at import)."""
+
+from __future__ import annotations
+
+
+def register(add, stage, command) -> None:
+    p = add(
+        "optimize",
+        command("fullcycle.optimize.stage:main"),
+        "export the model to ONNX (fused fp32, dynamic int8, optionally head-pruned) and keep the "
+        "first variant of optimize.preference within optimize.tolerance: models/optimized/",
+    )
+    p.add_argument(
+        "--bench",
+        action="store_true",
+        help="instead: time torch fp32 and every variant at batch 1 and 32 in this process; "
+        "writes reports/optimize/bench.json (uncached: no stage reads it)",
+    )

@@ -1,0 +1,167 @@
+"""`fullcycle optimize`: build the serving variants, score them on the test split, keep one.
+
+Reads the optimize, seed and data sections of params.yaml and models/classifier/. Every variant
+(see variants.py) is scored on the test split: accuracy, macro-F1, agreement with the fp32 PyTorch
+model's predictions, and size on disk. The gate (gate.py) picks the first variant of
+optimize.preference within optimize.tolerance of fp32's macro-F1. Writes, together or not at all:
+- models/optimized/: the chosen model.onnx, the tokenizer, manifest.json (variant, labels, source
+  model version, metrics);
+- reports/optimize/summary.json (DVC metrics in git): every variant's scores, the choice, why;
+- reports/optimize/card.md (in git): the model card's serving section, variants next to fp32.
+No timing enters either (the outputs are a function of the inputs): speed is measured by
+`fullcycle optimize --bench` (bench.py) and bench/serve_runtime.py.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig
+
+from fullcycle import classifier, params
+from fullcycle.errors import FullcycleError
+from fullcycle.io import atomic_path
+from fullcycle.optimize import card, gate, variants
+from fullcycle.optimize.onnx_model import DEFAULT_DIR, MANIFEST, MODEL_FILE, OnnxClassifier
+from fullcycle.train.splits import read_split
+
+SUMMARY = Path("reports/optimize/summary.json")
+CARD = Path("reports/optimize/card.md")
+
+
+def settings(cfg: DictConfig) -> tuple[DictConfig, list[str], float]:
+    opt = params.section(cfg, "optimize")
+    preference = gate.check_preference(list(opt.preference))
+    try:
+        tolerance = float(opt.tolerance)
+    except (TypeError, ValueError):
+        tolerance = -1.0
+    if not 0 <= tolerance < 1:
+        raise FullcycleError(
+            f"params.yaml: optimize.tolerance = {opt.get('tolerance')!r} must be a macro-F1 "
+            "difference in [0, 1), e.g. 0.005 (fix conf/optimize/, then `fullcycle params`)."
+        )
+    return opt, preference, tolerance
+
+
+def score(
+    labels: Sequence[str], actual: Sequence[str], predicted: Sequence[str], reference: Sequence[str]
+) -> dict[str, Any]:
+    """Accuracy, macro-F1 and agreement with the reference's predictions (4 decimals)."""
+    from fullcycle.evaluate.stage import scores
+
+    result = scores(labels, actual, predicted)
+    same = sum(p == r for p, r in zip(predicted, reference, strict=True))
+    return {
+        "accuracy": result["accuracy"],
+        "f1_macro": result["f1_macro"],
+        "agreement": round(same / len(reference), 4),
+    }
+
+
+def _size_mb(paths: Sequence[Path]) -> float:
+    return round(sum(p.stat().st_size for p in paths) / 1e6, 1)
+
+
+def _labels_of(probabilities: Any, labels: Sequence[str]) -> list[str]:
+    return [labels[i] for i in probabilities.argmax(-1).tolist()]
+
+
+def run(cfg: DictConfig, model_dir: str | Path = classifier.DEFAULT_DIR) -> dict[str, Any]:
+    from fullcycle.serve.model import content_version
+
+    opt, preference, tolerance = settings(cfg)
+    data = params.section(cfg, "data")
+    model_dir = Path(model_dir)
+    torch_model = classifier.Classifier(model_dir, device="cpu")
+    labels = torch_model.labels
+    test = read_split(data.processed_dir, "test", labels, labels_from=f"{model_dir}'s labels")
+    texts, actual = test["text"].tolist(), test["label"].astype(str).tolist()
+    batch = int(opt.batch_size)
+
+    reference = _labels_of(torch_model.probabilities(texts, batch), labels)
+    weights = [p for p in model_dir.iterdir() if p.suffix in (".safetensors", ".bin")]
+    results: dict[str, dict[str, Any]] = {
+        "torch": score(labels, actual, reference, reference) | {"size_mb": _size_mb(weights)}
+    }
+    with tempfile.TemporaryDirectory(prefix="fullcycle-optimize-") as work_dir:
+        work = Path(work_dir)
+        built = variants.build(
+            model_dir, preference, opt, work, data.processed_dir, int(cfg.get("seed", 0))
+        )
+        for name, path in built.paths.items():
+            model = OnnxClassifier(path, torch_model.tokenizer, labels, torch_model.max_length)
+            predicted = _labels_of(model.probabilities(texts, batch), labels)
+            results[name] = score(labels, actual, predicted, reference) | {
+                "size_mb": _size_mb([path])
+            }
+        for name, why in built.skipped.items():
+            results[name] = {"skipped": why}
+
+        reference_f1 = results["torch"]["f1_macro"]
+        choice = gate.choose(preference, results, reference_f1, tolerance)
+        chosen = results[choice.variant]
+        if reference_f1 - chosen["f1_macro"] > tolerance + gate.EPSILON:
+            raise FullcycleError(
+                f"the ONNX export of {model_dir} disagrees with PyTorch (test macro-F1 "
+                f"{chosen['f1_macro']:.4f} vs {reference_f1:.4f}, agreement "
+                f"{chosen['agreement']:.2%}): nothing within optimize.tolerance to serve. "
+                "Serve the PyTorch model (serve.runtime=torch) and report this as a bug."
+            )
+        summary = {  # served and torch_fp32 side by side: what `dvc metrics diff` compares
+            "chosen": choice.variant,
+            "served": chosen,
+            "torch_fp32": results["torch"],
+            "tolerance": tolerance,
+            "preference": preference,
+            "reason": choice.reason,
+            "variants": results,
+        }
+        manifest = {
+            "variant": choice.variant,
+            "runtime": "onnx",
+            "model_file": MODEL_FILE,
+            "labels": labels,
+            "max_length": torch_model.max_length,
+            "source": {"path": model_dir.as_posix(), "version": content_version(model_dir)},
+            "metrics": {"test": chosen, "reference": results["torch"]},
+            "tolerance": tolerance,
+            "reason": choice.reason,
+            "fused_operators": built.fused.get(choice.variant, built.fused["fp32"]),
+        }
+        version = manifest["source"]["version"]
+        with atomic_path(DEFAULT_DIR) as out, atomic_path(SUMMARY) as s, atomic_path(CARD) as c:
+            out.mkdir()
+            shutil.copyfile(built.paths[choice.variant], out / MODEL_FILE)
+            torch_model.tokenizer.save_pretrained(out)
+            (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+            s.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+            c.write_text(card.render(summary, version), encoding="utf-8")
+    return summary
+
+
+def main(args) -> int:
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    cfg = params.load()
+    if getattr(args, "bench", False):
+        from fullcycle.optimize import bench
+
+        bench.main(cfg)
+        return 0
+    summary = run(cfg)
+    for name, result in summary["variants"].items():
+        if "skipped" in result:
+            continue
+        print(
+            f"  {name:<12} accuracy {result['accuracy']:.4f}  macro-F1 {result['f1_macro']:.4f}  "
+            f"agreement {result['agreement']:.2%}  {result['size_mb']:6.1f} MB"
+        )
+    print(f"optimize: serving {summary['reason']}; wrote {DEFAULT_DIR}/, {SUMMARY}, {CARD}")
+    return 0

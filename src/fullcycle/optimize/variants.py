@@ -1,0 +1,93 @@
+"""Building the serving variants of a trained model as ONNX files in a work folder.
+
+- fp32: the trained model, exported and BERT-fused (the reference in ONNX Runtime, and the fallback)
+- int8: fp32, dynamically quantised to int8
+- pruned-int8: heads pruned, re-fine-tuned for a few steps, exported, fused, quantised (only with
+  optimize.prune.enabled: the re-fine-tune costs minutes of CPU on MiniLM)
+Shared by the optimize stage and `fullcycle optimize --bench` (which times them all).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import AutoModelForSequenceClassification, PreTrainedModel
+
+from fullcycle import classifier
+from fullcycle.errors import FullcycleError
+from fullcycle.optimize import export, prune
+
+
+@dataclass
+class Built:
+    """Each variant's ONNX file, or why it was not built; fused operator counts per file."""
+
+    paths: dict[str, Path] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    fused: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def load_eager(model_dir: str | Path) -> PreTrainedModel:
+    """The trained model with eager attention: the form ORT's BERT fusion recognises."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    model = AutoModelForSequenceClassification.from_pretrained(
+        model_dir, dtype=torch.float32, attn_implementation="eager"
+    )
+    if getattr(model.base_model, "encoder", None) is None:
+        raise FullcycleError(f"{model_dir}: only BERT-like encoders can be optimised here.")
+    return model.eval()
+
+
+def _fused_onnx(
+    model: PreTrainedModel, work: Path, name: str, opset: int
+) -> tuple[Path, dict[str, int]]:
+    """Export and fuse; the attention shape comes from the model (ORT's guess fails on small
+    or pruned models)."""
+    attention = model.base_model.encoder.layer[0].attention.self
+    heads, hidden = attention.num_attention_heads, attention.all_head_size
+    raw = export.export(model, work / f"{name}.raw.onnx", opset)
+    fused = work / f"{name}.onnx"
+    stats = export.fuse(raw, fused, num_heads=heads, hidden_size=hidden)
+    raw.unlink()
+    return fused, stats
+
+
+def build(
+    model_dir: str | Path,
+    names: list[str],
+    opt: Any,
+    work: Path,
+    processed_dir: str | Path,
+    seed: int,
+) -> Built:
+    """The fp32 variant always, and every other variant in `names` (see the module docstring)."""
+    built = Built()
+    meta = classifier.read_meta(model_dir)
+    model = load_eager(model_dir)
+    opset = int(opt.opset)
+    built.paths["fp32"], built.fused["fp32"] = _fused_onnx(model, work, "fp32", opset)
+    if "int8" in names:
+        built.paths["int8"] = export.quantize(built.paths["fp32"], work / "int8.onnx")
+    if "pruned-int8" in names:
+        if not bool(opt.prune.enabled):
+            built.skipped["pruned-int8"] = "optimize.prune.enabled is false"
+        else:
+            fraction = float(opt.prune.heads_fraction)
+            if not 0 < fraction < 1:
+                raise FullcycleError(
+                    f"params.yaml: optimize.prune.heads_fraction = {fraction} must be in (0, 1)."
+                )
+            prune.prune_heads(model, fraction)
+            tokenizer = classifier.load_tokenizer(str(model_dir))
+            prune.finetune(model, tokenizer, processed_dir, meta["max_length"], opt.prune, seed)
+            fused, built.fused["pruned-int8"] = _fused_onnx(model, work, "pruned-fp32", opset)
+            built.paths["pruned-int8"] = export.quantize(fused, work / "pruned-int8.onnx")
+    for name in names:
+        if name not in built.paths and name not in built.skipped:
+            built.skipped[name] = "not built"
+    return built
