@@ -12,6 +12,8 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
+from fullcycle.explain.summary import card_section
+
 
 def _num(x: Any, digits: int = 4) -> str:
     return "n/a" if x is None else f"{x:.{digits}f}"
@@ -90,6 +92,7 @@ Confusion matrix (rows: actual label, columns: predicted label):
 
 {_table(["actual / predicted", *labels], matrix)}
 
+{card_section()}
 ## Speed and size
 - One text at a time: {latency["one_text"]} ms (median); in batches: {batched} ms per text
 - Measured on `{device}` while the evaluate stage ran (a busy machine reads slower)

@@ -47,6 +47,9 @@ class ServeSettings:
     max_concurrency: int = 256
     capture: bool = False
     capture_path: str = "data/production/served.jsonl"
+    explain: bool = True
+    explain_steps: int = 20
+    explain_max_steps: int = 64
 
     @property
     def max_body_bytes(self) -> int:
