@@ -89,6 +89,9 @@ def test_misclassified_and_unread_text_are_marked():
     html = page.render([("misclassified", "business", e)], SUMMARY, [])
     assert 'class="wrong"' in html and "true label <b>business</b>" in html
     assert '<span class="unread"> fell</span>' in html
+    e.text = "Shares" + " fell" * 100
+    html = page.render([("misclassified", "business", e)], SUMMARY, [])
+    assert f" fell… ({500 - page.UNREAD_SHOWN} more characters)</span>" in html
 
 
 def test_colours_are_stable_and_signed():

@@ -15,6 +15,7 @@ from typing import Any
 
 from fullcycle.explain.attribute import Explanation
 
+UNREAD_SHOWN = 300  # characters of the unread rest of a text shown (the page stays small)
 STYLE = """
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
 h1{font-size:1.4rem} h2{font-size:1.1rem;margin-top:2rem}
@@ -47,7 +48,9 @@ def highlight(explanation: Explanation) -> str:
         cursor = end
     rest = text[cursor:]
     if explanation.read_chars < len(text.rstrip()):
-        parts.append(f'<span class="unread">{escape(rest)}</span>')
+        more = len(rest) - UNREAD_SHOWN
+        shown = rest if more <= 0 else f"{rest[:UNREAD_SHOWN]}… ({more} more characters)"
+        parts.append(f'<span class="unread">{escape(shown)}</span>')
     else:
         parts.append(escape(rest))
     return "".join(parts)
