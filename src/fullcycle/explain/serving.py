@@ -8,12 +8,18 @@ The trade-off (one model, two endpoints, two cores): /classify comes first.
   Before each chunk it waits while a /classify batch is running, at most `max_wait_s`: so a batch
   shares the CPU with at most one chunk already under way (a fraction of a second), and a steady
   stream of /classify traffic slows an explanation down but cannot starve it.
+- Its thread runs at a lower CPU priority (nice + EXPLAIN_NICE, where the OS allows): the threads
+  torch starts for it inherit that, so when a /classify batch and a chunk do overlap, the OS gives
+  the CPU to /classify first; on an otherwise idle machine an explanation still gets every core.
+  On a machine shared with other busy processes the same priority makes explanations slower.
 - It shares the loaded model (no second copy in memory) but hooks nothing on it: see attribute.py.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +30,9 @@ from pydantic import BaseModel, Field
 
 CHUNK = 8  # interpolated texts per forward+backward pass: ~0.1-0.3 s for MiniLM at 128 tokens
 MAX_WAIT_S = 1.0
+EXPLAIN_NICE = 10  # added to the explanation thread's nice value (lower priority than /classify)
+
+logger = logging.getLogger("fullcycle.explain")
 
 
 class Word(BaseModel):
@@ -76,7 +85,9 @@ class Endpoint:
         self.explainer = Explainer(
             model, internal_batch_size=chunk, before_chunk=self.gate.wait_turn
         )
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="explain")
+        self._thread = ThreadPoolExecutor(
+            1, thread_name_prefix="explain", initializer=_lower_priority
+        )
 
     def explain(self, text: str, n_steps: int) -> Explained:
         e = self.explainer.explain([text], n_steps)[0]
@@ -91,3 +102,13 @@ class Endpoint:
 
     async def run(self, text: str, n_steps: int) -> Explained:
         return await asyncio.wrap_future(self._thread.submit(self.explain, text, n_steps))
+
+
+def _lower_priority() -> None:
+    """Lower this thread's priority only (Linux: nice is per thread; threads it starts inherit it)."""
+    try:
+        tid = threading.get_native_id()
+        now = os.getpriority(os.PRIO_PROCESS, tid)
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, now + EXPLAIN_NICE))
+    except (AttributeError, OSError) as exc:  # not Linux, or not allowed: run at normal priority
+        logger.info("could not lower the explain thread's priority: %s", exc)
