@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -32,8 +31,6 @@ def _hashes(root: Path) -> dict[str, str]:
 
 def test_two_runs_write_the_same_bytes(explained_project):
     """Same model, data and params: the same page and summary, byte for byte (two processes)."""
-    env_threads = {"OMP_NUM_THREADS": "1"}
-    os.environ.update(env_threads)
     first = run(explained_project, "fullcycle", "explain")
     assert "explained" in first.stdout
     hashes = _hashes(explained_project)
