@@ -9,6 +9,7 @@ all. It runs before `evaluate`, whose model card lists the top words (one stage 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,7 @@ def run(cfg: DictConfig, model_dir: str | Path = DEFAULT_DIR) -> dict[str, Any]:
     order = sorted(range(len(chosen)), key=lambda k: (tokens[k], k))
     results: dict[int, Any] = {}
     size = int(conf.batch_size)
+    started = time.perf_counter()
     with tqdm(total=len(chosen), desc="explain", unit="text") as bar:
         for start in range(0, len(order), size):
             batch = order[start : start + size]
@@ -85,6 +87,13 @@ def run(cfg: DictConfig, model_dir: str | Path = DEFAULT_DIR) -> dict[str, Any]:
             results.update(zip(batch, done, strict=True))
             bar.update(len(batch))
     explained = [results[k] for k in range(len(chosen))]
+    took = time.perf_counter() - started
+    if chosen and took > 0:  # on the console only: timings never go into the outputs
+        print(
+            f"explain: attributions took {took:.0f} s, estimated {estimated} s; this machine ran "
+            f"at ~{float(conf.cpu_gflops) * estimated / took:.0f} GFLOP/s (explain.cpu_gflops: "
+            f"{float(conf.cpu_gflops):g})"
+        )
 
     summary = {
         "method": "integrated gradients (captum) on the word embeddings, toward the predicted class",
