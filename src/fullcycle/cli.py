@@ -18,7 +18,10 @@ from fullcycle.errors import FullcycleError
 
 # Lifecycle steps that declare their own sub-commands: each module has a light (no torch at import)
 # `register(add, stage, command)` that adds its parsers next to the functions they call.
-COMMAND_MODULES: list[str] = ["fullcycle.optimize.commands"]
+COMMAND_MODULES: list[str] = [
+    "fullcycle.optimize.commands",
+    "fullcycle.explain.commands",
+]
 
 
 def _with_overrides(args: argparse.Namespace, call: Callable[[], int | None]) -> int | None:

@@ -14,6 +14,8 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
+from fullcycle.explain.summary import card_section
+
 
 def _num(x: Any, digits: int = 4) -> str:
     return "n/a" if x is None else f"{x:.{digits}f}"
@@ -106,6 +108,7 @@ Confusion matrix (rows: actual label, columns: predicted label):
 
 {_table(["actual / predicted", *labels], matrix)}
 
+{card_section()}
 ## Size and speed
 - {size["parameters"]:,} parameters, {size["size_mb"]} MB of weights
 - Speed depends on the machine, so it is measured apart: `python bench/model_latency.py`

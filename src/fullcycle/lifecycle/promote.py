@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from fullcycle.errors import FullcycleError
+from fullcycle.explain import summary as explain
 from fullcycle.lifecycle import conf, experiments, records
 from fullcycle.lifecycle.experiments import (
     BASELINE_METRICS,
@@ -231,7 +232,13 @@ def diff_table(kind: str, old: str, new: str | None, names: dict[str, str]) -> s
 
 
 def pr_body(
-    exp: Run, gate: Gate, base: str, params_md: str, metrics_md: str, card: str | None
+    exp: Run,
+    gate: Gate,
+    base: str,
+    params_md: str,
+    metrics_md: str,
+    card: str | None,
+    explain_md: str = "",
 ) -> str:
     card_md = card.strip() if card else f"_No model card: {MODEL_CARD} was not produced._"
     return "\n".join(
@@ -254,6 +261,7 @@ def pr_body(
             "",
             card_md,
             "",
+            *([explain_md.strip(), ""] if explain_md else []),
             "<sub>Opened by `fullcycle promote`: running it again updates this PR.</sub>",
             MARKER,
         ]
@@ -356,7 +364,12 @@ def promote(args: argparse.Namespace) -> int:
     title = f"Promote {name}: {metric} {records.fmt(gate.candidate)}" + (
         f" (main {records.fmt(gate.main)})" if gate.main is not None else ""
     )
-    body = pr_body(exp, gate, base, params_md, metrics_md, card)
+    explain_md = explain.pr_section(
+        explain.load(show_file(base_sha, str(explain.SUMMARY))),
+        explain.load(show_file(exp.rev, str(explain.SUMMARY))),
+        base,
+    )
+    body = pr_body(exp, gate, base, params_md, metrics_md, card, explain_md)
 
     pushed = push_data([exp.rev], remote)
     previous = remote_ref(f"refs/heads/{branch}")

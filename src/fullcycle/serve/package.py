@@ -40,6 +40,7 @@ SHIPPED = (
     "io.py",
     "params.py",
     "provenance.py",
+    "explain",  # POST /explain
     "optimize",  # the ONNX runtime of the served variant
     "serve",
 )
@@ -148,7 +149,9 @@ def main(version: str | None = None) -> int:
         onnx_tag = None
         if pack_onnx:
             onnx_tag = save_optimized(optimized, serve.model_name, card["version"])
-        bento = build_bento(model_tag, serve, version=version or str(card["version"]), onnx_tag=onnx_tag)
+        bento = build_bento(
+            model_tag, serve, version=version or str(card["version"]), onnx_tag=onnx_tag
+        )
         with atomic_path(serve.bento_path) as tmp:
             bentoml.bentos.export_bento(bento.tag, str(tmp.resolve()))
     except BentoMLException as exc:

@@ -16,18 +16,23 @@ fullcycle.serve.settings. The model: see fullcycle.serve.model.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import bentoml
+from bentoml.exceptions import NotFound
 from pydantic import AfterValidator, BaseModel, Field
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from fullcycle import classifier
+from fullcycle.explain.serving import Endpoint as ExplainEndpoint
+from fullcycle.explain.serving import Explained
 from fullcycle.serve import runtime
 from fullcycle.serve import settings as serve_settings
 from fullcycle.serve.capture import Recorder
@@ -62,6 +67,10 @@ Texts = Annotated[
         max_length=SETTINGS.max_texts,
         description=f"1 to {SETTINGS.max_texts} texts, each at most {SETTINGS.max_chars} characters",
     ),
+]
+
+Steps = Annotated[
+    int, Field(ge=1, le=SETTINGS.explain_max_steps, description="integration steps for /explain")
 ]
 
 
@@ -112,6 +121,12 @@ class Classifier:
         self.model, self.runtime = runtime.load(
             SETTINGS.runtime, model_dir, optimized_dir, self.card["version"]
         )
+        self.explaining = None
+        if (
+            SETTINGS.explain
+        ):  # integrated gradients need the PyTorch model, whatever answers /classify
+            torch_model = self.model if self.runtime["name"] == "torch" else None
+            self.explaining = ExplainEndpoint(torch_model or classifier.Classifier(model_dir))
         self.recorder = None
         if SETTINGS.capture:
             path = _capture_path(SETTINGS.capture_path)
@@ -143,8 +158,17 @@ class Classifier:
         """Classify texts: one prediction per text, in the order sent."""
         return [Prediction(**p) for p in self._predict(texts)]
 
+    @bentoml.api(route="/explain")
+    async def explain(self, text: Text, n_steps: Steps = SETTINGS.explain_steps) -> Explained:
+        """Which words drove one text's prediction (integrated gradients; see fullcycle.explain)."""
+        if self.explaining is None:
+            raise NotFound("POST /explain is off here (serve.explain: false)")
+        return await self.explaining.run(text, n_steps)
+
     def _predict(self, texts: list[str]) -> list[dict[str, Any]]:
-        predictions = self.model.predict(texts, batch_size=SETTINGS.max_batch_size)
+        first = self.explaining.gate.classifying() if self.explaining else contextlib.nullcontext()
+        with first:  # a running /explain pauses between its chunks while this batch runs
+            predictions = self.model.predict(texts, batch_size=SETTINGS.max_batch_size)
         for prediction in predictions:
             PREDICTED.labels(label=prediction["label"]).inc()
         if self.recorder is not None:

@@ -57,6 +57,9 @@ class ServeSettings:
     capture_path: str = "data/production/served.jsonl"
     capture_max_mb: int = 50
     capture_keep: int = 4
+    explain: bool = True
+    explain_steps: int = 20
+    explain_max_steps: int = 64
 
     def __post_init__(self) -> None:
         if self.runtime not in RUNTIMES:

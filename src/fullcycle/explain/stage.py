@@ -1,0 +1,138 @@
+"""`fullcycle explain`: which words drove the model's predictions on the test texts worth a look.
+
+Reads the `explain` section of params.yaml (conf/explain/default.yaml), models/classifier/ and the
+test split; writes reports/explain/index.html (every explained text, words highlighted) and
+reports/explain/summary.json (counts, the largest delta, top words per class), together or not at
+all. It runs before `evaluate`, whose model card lists the top words (one stage owns each file).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig
+from tqdm.auto import tqdm
+
+from fullcycle import params
+from fullcycle.classifier import DEFAULT_DIR, Classifier
+from fullcycle.errors import FullcycleError
+from fullcycle.explain import page, select
+from fullcycle.explain.summary import PAGE, SUMMARY, top_words
+from fullcycle.io import atomic_path
+from fullcycle.train.splits import read_split
+
+PREDICT_BATCH = 32  # as evaluate scores the test split, so both see the same predictions
+
+RULES = {
+    "n_steps": lambda v: int(v) >= 1,
+    "batch_size": lambda v: int(v) >= 1,
+    "internal_batch_size": lambda v: int(v) >= 1,
+    "per_class": lambda v: int(v) >= 0,
+    "budget_s": lambda v: v is None or float(v) > 0,
+    "cpu_gflops": lambda v: float(v) > 0,
+    "top_words": lambda v: int(v) >= 1,
+    "min_count": lambda v: int(v) >= 1,
+}
+
+
+def check(cfg: DictConfig) -> None:
+    for key, ok in RULES.items():
+        try:
+            good = key in cfg and ok(cfg[key])
+        except (TypeError, ValueError):
+            good = False
+        if not good:
+            raise FullcycleError(
+                f"params.yaml: explain.{key} = {cfg.get(key)!r} is missing or out of range; fix "
+                f"it in conf/explain/default.yaml (then `fullcycle params`) or -S explain.{key}=..."
+            )
+
+
+def run(cfg: DictConfig, model_dir: str | Path = DEFAULT_DIR) -> dict[str, Any]:
+    from fullcycle.explain.attribute import Explainer
+
+    conf = params.section(cfg, "explain")
+    check(conf)
+    data = params.section(cfg, "data")
+    model = Classifier(model_dir)
+    test = read_split(data.processed_dir, "test", model.labels, labels_from=f"{model_dir}'s labels")
+    texts, actual = test["text"].tolist(), test["label"].astype(str).tolist()
+
+    probs = model.probabilities(texts, batch_size=PREDICT_BATCH)
+    scores, best = probs.max(-1)
+    predicted = [model.labels[i] for i in best.tolist()]
+    picks = select.choose(model.labels, actual, predicted, scores.tolist(), int(conf.per_class))
+
+    explainer = Explainer(model, internal_batch_size=int(conf.internal_batch_size))
+    n_steps = int(conf.n_steps)
+    budget = None if conf.budget_s is None else float(conf.budget_s)
+    tokens = explainer.token_counts([texts[p.row] for p in picks])
+    count, estimated = select.within_budget(
+        tokens, n_steps, explainer.flops_per_token_step(), float(conf.cpu_gflops), budget
+    )
+    chosen, left_out = picks[:count], picks[count:]
+
+    # batches of similar length pad little; results go back in priority order
+    order = sorted(range(len(chosen)), key=lambda k: (tokens[k], k))
+    results: dict[int, Any] = {}
+    size = int(conf.batch_size)
+    started = time.perf_counter()
+    with tqdm(total=len(chosen), desc="explain", unit="text") as bar:
+        for start in range(0, len(order), size):
+            batch = order[start : start + size]
+            done = explainer.explain([texts[chosen[k].row] for k in batch], n_steps)
+            results.update(zip(batch, done, strict=True))
+            bar.update(len(batch))
+    explained = [results[k] for k in range(len(chosen))]
+    took = time.perf_counter() - started
+    if chosen and took > 0:  # on the console only: timings never go into the outputs
+        print(
+            f"explain: attributions took {took:.0f} s, estimated {estimated} s; this machine ran "
+            f"at ~{float(conf.cpu_gflops) * estimated / took:.0f} GFLOP/s (explain.cpu_gflops: "
+            f"{float(conf.cpu_gflops):g})"
+        )
+
+    summary = {
+        "method": "integrated gradients (captum) on the word embeddings, toward the predicted class",
+        "n_steps": n_steps,
+        "texts": {
+            "selected": len(picks),
+            "explained": len(chosen),
+            "misclassified": sum(p.kind == select.MISCLASSIFIED for p in picks),
+            "per_class": int(conf.per_class),
+        },
+        "budget": {
+            "seconds": budget,
+            "cpu_gflops": float(conf.cpu_gflops),
+            "estimated_s": estimated,
+        },
+        "max_abs_delta": round(max((abs(e.delta) for e in explained), default=0.0), 4),
+        "top_words": top_words(
+            [(e.label, e.text, [(e.text[s:t], a) for s, t, a in e.words]) for e in explained],
+            model.labels,
+            int(conf.top_words),
+            int(conf.min_count),
+        ),
+    }
+    items = [(p.kind, actual[p.row], e) for p, e in zip(chosen, explained, strict=True)]
+    html = page.render(items, summary, [(p.kind, actual[p.row]) for p in left_out])
+    with atomic_path(PAGE) as h, atomic_path(SUMMARY) as s:
+        h.write_text(html, encoding="utf-8")
+        s.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return summary
+
+
+def main() -> None:
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    summary = run(params.load())
+    counts = summary["texts"]
+    print(
+        f"explain: {counts['explained']} of {counts['selected']} selected test texts explained "
+        f"(budget {summary['budget']['seconds']} s, estimated {summary['budget']['estimated_s']} s; "
+        f"largest |delta| {summary['max_abs_delta']}); wrote {PAGE}, {SUMMARY}"
+    )

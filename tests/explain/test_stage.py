@@ -1,0 +1,86 @@
+"""The explain stage on the session's trained tiny model: outputs, determinism, the budget."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from fullcycle import params
+from fullcycle.errors import FullcycleError
+from fullcycle.explain import stage
+from fullcycle.explain.summary import PAGE, SUMMARY
+from tests.conftest import run
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+@pytest.fixture
+def explained_project(project, trained_model):
+    shutil.copytree(trained_model.parents[1] / "data/processed", project / "data/processed")
+    shutil.copytree(trained_model, project / "models/classifier")
+    return project
+
+
+def _hashes(root: Path) -> dict[str, str]:
+    return {str(p): hashlib.sha256((root / p).read_bytes()).hexdigest() for p in (PAGE, SUMMARY)}
+
+
+def test_two_runs_write_the_same_bytes(explained_project):
+    """Same model, data and params: the same page and summary, byte for byte (two processes)."""
+    first = run(explained_project, "fullcycle", "explain")
+    assert "explained" in first.stdout
+    hashes = _hashes(explained_project)
+    (explained_project / PAGE).unlink()
+    run(explained_project, "fullcycle", "explain")
+    assert _hashes(explained_project) == hashes
+
+
+def test_outputs_cover_the_selected_texts(explained_project):
+    summary = stage.run(params.load())
+    on_disk = json.loads((explained_project / SUMMARY).read_text())
+    assert on_disk == summary
+    counts = summary["texts"]
+    assert counts["explained"] == counts["selected"] > counts["misclassified"]
+    assert set(summary["top_words"]) == {"business", "entertainment", "politics", "sports", "tech"}
+    assert summary["max_abs_delta"] < 0.05
+    html = (explained_project / PAGE).read_text()
+    assert html.count('class="text"') == counts["explained"]
+    assert "Not explained" not in html
+
+
+def test_the_budget_cuts_deterministically_and_says_so(explained_project):
+    cfg = params.load()
+    full = stage.run(cfg)["budget"]["estimated_s"]
+    cfg.explain.budget_s = full / 3
+    summary = stage.run(cfg)
+    counts = summary["texts"]
+    assert 0 < counts["explained"] < counts["selected"]
+    assert summary["budget"]["estimated_s"] <= full / 3
+    html = (explained_project / PAGE).read_text()
+    assert html.count('class="text"') == counts["explained"]
+    assert f"Not explained ({counts['selected'] - counts['explained']}: over the budget)" in html
+    assert stage.run(cfg) == summary  # the same cut every time
+
+
+def test_bad_params_name_the_key_and_write_nothing(explained_project):
+    cfg = params.load()
+    cfg.explain.n_steps = 0
+    with pytest.raises(FullcycleError, match="explain.n_steps"):
+        stage.run(cfg)
+    assert not (explained_project / SUMMARY).exists()
+
+
+def test_the_model_card_lists_the_top_words(explained_project):
+    from fullcycle.evaluate import stage as evaluate
+
+    summary = stage.run(params.load())
+    evaluate.run(params.load())
+    card = (explained_project / "reports/model_card.md").read_text()
+    assert "## Which words drive the predictions" in card and "(explain/index.html)" in card
+    for label, words in summary["top_words"].items():
+        shown = ", ".join(w["word"] for w in words) or "(too few texts)"
+        assert f"| {label} | {shown} |" in card
