@@ -8,6 +8,7 @@ optimise and monitor load models/classifier/ exactly as after full fine-tuning, 
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from transformers import PreTrainedModel
@@ -44,7 +45,9 @@ def wrap(model: PreTrainedModel, model_cfg: Any) -> PreTrainedModel:
             lora_dropout=float(lora.get("dropout", 0.1)),
             target_modules=targets,
         )
-        return get_peft_model(model, config)
+        with warnings.catch_warnings():  # peft 0.21 calls an API transformers 5 deprecates
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
+            return get_peft_model(model, config)
     except (ValueError, TypeError) as exc:
         raise FullcycleError(
             f"params.yaml: model.lora is not usable with {type(model).__name__} ({exc}); "

@@ -40,6 +40,10 @@ warnings.filterwarnings(
 
 def storage_url(study: str, storage: str | None) -> str:
     if storage:
+        prefix = "sqlite:///"
+        if storage.startswith(prefix) and not storage[len(prefix) :].startswith("/"):
+            # absolute, as trials' training processes may run elsewhere (--jobs: temp copies)
+            return prefix + str(Path(storage[len(prefix) :]).resolve())
         return storage
     DB_DIR.mkdir(parents=True, exist_ok=True)
     # absolute: a trial's training process (another cwd under `dvc exp run --temp`) opens it too
