@@ -133,7 +133,11 @@ class Loop:
                     current._trial_id, studies.ERROR, outcome.error
                 )
             with self.lock:
-                self.study.tell(current, outcome.value, state=outcome.state)
+                try:
+                    self.study.tell(current, outcome.value, state=outcome.state)
+                except RuntimeError as exc:  # the grid sampler's stop() outside optimize(); the
+                    if "Study.stop" not in str(exc):  # trial is stored (tell does it `finally`)
+                        raise
                 self.in_flight -= 1
             what = {
                 TrialState.COMPLETE: f"val macro-F1 {outcome.value or 0:.4f}",
