@@ -21,6 +21,7 @@ from fullcycle.errors import FullcycleError
 COMMAND_MODULES: list[str] = [
     "fullcycle.optimize.commands",
     "fullcycle.explain.commands",
+    "fullcycle.tune.commands",
 ]
 
 

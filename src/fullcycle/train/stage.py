@@ -24,7 +24,7 @@ from fullcycle import classifier, params
 from fullcycle.errors import FullcycleError
 from fullcycle.io import atomic_path
 from fullcycle.provenance import dvc_md5
-from fullcycle.train import checkpoints
+from fullcycle.train import checkpoints, lora, pruning
 from fullcycle.train.datamodule import TextDataModule
 from fullcycle.train.module import MONITOR, TextClassifier
 
@@ -192,8 +192,9 @@ def run(cfg: DictConfig, callbacks: Sequence[L.Callback] = ()) -> dict[str, Any]
         seed,
     )
     mixed = "mixed" in str(trainer_cfg.get("precision", ""))
+    model = lora.wrap(classifier.build_model(model_cfg, data.labels), model_cfg)
     module = TextClassifier(
-        classifier.build_model(model_cfg, data.labels),
+        model,
         data.labels,
         float(train_cfg.lr),
         float(train_cfg.weight_decay),
@@ -208,8 +209,15 @@ def run(cfg: DictConfig, callbacks: Sequence[L.Callback] = ()) -> dict[str, Any]
     resume = checkpoints.resume(ckpt_dir, LIVE_DIR)  # None unless a run like this was interrupted
     if resume:
         print(f"train: resuming an interrupted run at epoch {resume.epoch} from {resume.path}")
+    if rank_zero_only.rank == 0:
+        print(lora.describe(model, model_cfg))
     hint = ResumeHint(ckpt_dir)
-    trainer = build_trainer(trainer_cfg, train_cfg, ckpt_dir, bool(resume), [*callbacks, hint])
+    callbacks = [
+        *callbacks,
+        *pruning.from_env(),
+        hint,
+    ]  # a `fullcycle tune` trial reports each epoch
+    trainer = build_trainer(trainer_cfg, train_cfg, ckpt_dir, bool(resume), callbacks)
     try:
         trainer.fit(module, datamodule=data, ckpt_path=resume.path if resume else None)
     except SystemExit:  # Lightning's answer to Ctrl-C: a graceful shutdown, then exit(1)
@@ -238,7 +246,9 @@ def run(cfg: DictConfig, callbacks: Sequence[L.Callback] = ()) -> dict[str, Any]
             "epochs": summary["epochs"],
         }
         with atomic_path(MODEL_DIR) as tmp:
-            classifier.save(tmp, module.model, tokenizer, data.labels, model_cfg.max_length, **meta)
+            classifier.save(
+                tmp, lora.merged(module.model), tokenizer, data.labels, model_cfg.max_length, **meta
+            )
         checkpoints.clean()
     return summary
 

@@ -1,0 +1,132 @@
+"""LoRA (model.peft=lora) against full fine-tuning: wall time per training step and per epoch.
+
+In one process, on the same BBC training texts (data/processed, 128 tokens, batch 16), with the
+project's own model builder and LoRA wrapper: rounds of `--steps` optimiser steps (forward +
+backward + AdamW on the trainable weights), full and LoRA interleaved so that a shared machine's
+drifting load hits both alike. An epoch = its training steps + one validation pass (the same
+forward-only work for both), estimated from the measured medians.
+Target: LoRA's epoch <= 0.6x full fine-tuning's.
+
+    python bench/lora_speed.py [--steps 4] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+from omegaconf import OmegaConf
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def batches(processed: Path, split: str, tokenizer, n: int, batch: int, max_length: int) -> list:
+    from fullcycle.train.splits import read_labels, read_split
+
+    labels = read_labels(processed)
+    df = read_split(processed, split, labels).head(n * batch)
+    out = []
+    for i in range(0, len(df), batch):
+        part = df.iloc[i : i + batch]
+        enc = tokenizer(
+            part["text"].tolist(),
+            truncation=True,
+            max_length=max_length,
+            padding=True,
+            return_tensors="pt",
+        )
+        enc["labels"] = torch.tensor([labels.index(str(x)) for x in part["label"]])
+        out.append(enc)
+    return out
+
+
+def make(peft: str, labels: list[str]):
+    from fullcycle import classifier
+    from fullcycle.train import lora
+
+    cfg = OmegaConf.create(
+        {
+            "name_or_path": "minilm",
+            "max_length": 128,
+            "peft": peft,
+            "lora": {"r": 8, "alpha": 16, "dropout": 0.1, "target_modules": ["query", "value"]},
+        }
+    )
+    torch.manual_seed(0)
+    model = lora.wrap(classifier.build_model(cfg, labels), cfg).train()
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    return model, torch.optim.AdamW(trainable, lr=1e-4, fused=True), lora.describe(model, cfg)
+
+
+def timed_steps(model, opt, data: list) -> float:
+    start = time.perf_counter()
+    for enc in data:
+        loss = model(**enc).loss
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+    return (time.perf_counter() - start) / len(data)
+
+
+@torch.inference_mode()
+def timed_eval(model, data: list) -> float:
+    model.eval()
+    start = time.perf_counter()
+    for enc in data:
+        model(**{k: v for k, v in enc.items() if k != "labels"})
+    model.train()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=4, help="timed steps per round and method")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--processed", default=str(ROOT / "data/processed"))
+    args = ap.parse_args()
+
+    from fullcycle import classifier
+    from fullcycle.train.splits import read_labels, read_split
+
+    processed = Path(args.processed)
+    labels = read_labels(processed)
+    tok = classifier.load_tokenizer("minilm")
+    data = batches(processed, "train", tok, args.steps, 16, 128)
+    val_rows = len(read_split(processed, "val", labels))
+    train_rows = len(read_split(processed, "train", labels))
+    models = {name: make(name, labels) for name in ("none", "lora")}
+    for model, opt, line in models.values():
+        print(line)
+        timed_steps(model, opt, data[:1])  # warm-up (allocations, first-call overheads)
+    step = {name: [] for name in models}
+    for r in range(args.rounds):
+        for name, (model, opt, _) in models.items():
+            step[name].append(timed_steps(model, opt, data))
+        print(
+            f"round {r + 1}: s/step full {step['none'][-1]:.2f}, lora {step['lora'][-1]:.2f}",
+            flush=True,
+        )
+    evalb = batches(processed, "val", tok, 4, 16, 128)
+    per_val_batch = timed_eval(models["none"][0], evalb) / len(evalb)
+    val_s = per_val_batch * -(-val_rows // 16)
+    steps = -(-train_rows // 16)
+    full, low = statistics.median(step["none"]), statistics.median(step["lora"])
+    epoch_full, epoch_lora = steps * full + val_s, steps * low + val_s
+    print()
+    print(f"| per step / epoch ({train_rows} train + {val_rows} val texts) | full | LoRA | ratio |")
+    print("|---|---|---|---|")
+    print(
+        f"| s per training step (median of {args.rounds}) | {full:.2f} | {low:.2f} | {low / full:.2f} |"
+    )
+    print(
+        f"| epoch estimate, s ({steps} steps + val {val_s:.0f}s) | {epoch_full:.0f} | "
+        f"{epoch_lora:.0f} | {epoch_lora / epoch_full:.2f} |"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,6 @@
+"""`fullcycle tune`: hyper-parameter search with Optuna where every trial is a DVC experiment.
+
+space.py reads the search space (conf/tune/), study.py holds the Optuna study (SQLite by default,
+any SQLAlchemy URL to share it) and recovers after a kill, trial.py runs one trial as
+`dvc exp run`, search.py is the ask-run-tell loop, results.py the table and plots.
+"""

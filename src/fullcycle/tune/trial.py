@@ -1,0 +1,192 @@
+"""One trial: ask -> `dvc exp run -n <study>-<number> -S ...` -> read the metrics -> tell.
+
+Each trial is a real DVC experiment (a git ref, listed by `dvc exp show`, promotable by
+`fullcycle promote <name>`). Its output goes to .fullcycle/tune/<study>/<name>.log. The training
+process learns which trial it is from FULLCYCLE_TUNE_TRIAL (train/pruning.py) and reports each
+epoch there, so Optuna's pruner can stop it early.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.trial import TrialState
+
+from fullcycle.errors import FullcycleError
+from fullcycle.train.pruning import ENV, PRUNED_ATTR, TrialRef
+from fullcycle.tune import study as studies
+
+GRACE_S = 60  # after Ctrl-C, how long the run may take to stop by itself before it is killed
+
+
+@dataclass
+class Outcome:
+    state: TrialState
+    value: float | None = None
+    error: str | None = None
+
+
+def fmt(value: Any) -> str:
+    """A value as Hydra's override grammar reads it back (what `-S key=value` takes)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(fmt(v) for v in value) + "]"
+    return str(value)
+
+
+def overrides(fixed: list[str], params: dict[str, Any]) -> list[str]:
+    """`-S` flags: the fixed overrides first, then the trial's own values."""
+    flags = []
+    for item in [*fixed, *(f"{k}={fmt(v)}" for k, v in params.items())]:
+        flags += ["-S", item]
+    return flags
+
+
+def _pick(text: str, key: str) -> float | None:
+    try:
+        value: Any = json.loads(text)
+    except ValueError:
+        return None
+    for part in key.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return None if isinstance(value, bool) or not isinstance(value, int | float) else float(value)
+
+
+def read_metric(spec: str, rev: str | None = None) -> float | None:
+    """`FILE:section.key` from a JSON metrics file (default dvclive/metrics.json:best.val_f1_macro):
+    in the workspace, or as the experiment `rev` recorded it (a `--temp` run leaves the workspace
+    alone)."""
+    path, _, key = spec.rpartition(":")
+    if rev is None:
+        try:
+            return _pick(Path(path).read_text(encoding="utf-8"), key)
+        except OSError:
+            return None
+    import dvc.api
+    from dvc.exceptions import DvcException
+
+    try:
+        return _pick(dvc.api.read(path, rev=rev), key)
+    except (DvcException, OSError):
+        return None
+
+
+def last_error(log: Path) -> str:
+    """The line of a failed run's log that says why (fullcycle's `error:` line, else DVC's)."""
+    lines = [ln.strip() for ln in log.read_text(encoding="utf-8", errors="replace").splitlines()]
+    for prefix in ("error:", "ERROR:", "Traceback"):
+        hits = [ln for ln in lines if ln.startswith(prefix)]
+        if hits:
+            return (
+                hits[0]
+                if prefix != "Traceback"
+                else next((ln for ln in reversed(lines) if ln), hits[0])
+            )
+    return next((ln for ln in reversed(lines) if ln), "the run failed without output")
+
+
+class Interrupted(Exception):
+    """The tune process was asked to stop (Ctrl-C) while this trial ran."""
+
+
+def _wait(proc: subprocess.Popen, study: optuna.Study, trial_id: int, stop: threading.Event) -> int:
+    """Wait for the run, keeping the trial's heartbeat (other workers then know it is alive)."""
+    beat = 0.0
+    while True:
+        if stop.is_set():
+            raise Interrupted
+        try:
+            return proc.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            if time.monotonic() - beat >= studies.HEARTBEAT_S:
+                study._storage.record_heartbeat(trial_id)
+                beat = time.monotonic()
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Ctrl-C for the run's whole process group (training checkpoints and stops), then a kill."""
+    for sig, wait in ((signal.SIGINT, GRACE_S), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(proc.pid, sig)
+            proc.wait(timeout=wait)
+            return
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def run(
+    study: optuna.Study,
+    trial: optuna.Trial,
+    config: dict[str, Any],
+    fixed: list[str],
+    url: str,
+    log_dir: Path,
+    stop: threading.Event,
+    temp: bool = False,
+) -> Outcome:
+    """Run the trial's experiment and return how it ended (the caller tells the study).
+    `temp`: in a temporary copy of the repository (`dvc exp run --temp`), so that several trials
+    run side by side; otherwise in the workspace, which then holds the last trial's results."""
+    name = f"{study.study_name}-{trial.number}"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log = log_dir / f"{name}.log"
+    cmd = ["dvc", "--wait-for-lock", "exp", "run", *(["--temp"] if temp else []), "-n", name]
+    cmd += overrides(fixed, trial.params)
+    cmd += list(config["targets"] or [])
+    ref = TrialRef(url, study.study_name, trial.number, dict(config["pruner"]))
+    env = {**os.environ, ENV: ref.to_env()}
+    storage, trial_id = study._storage, trial._trial_id
+    storage.set_trial_user_attr(trial_id, studies.EXPERIMENT, name)
+    storage.set_trial_user_attr(trial_id, studies.WORKER, studies.me())
+    with log.open("w", encoding="utf-8") as out:
+        out.write("$ " + " ".join(cmd) + "\n")
+        out.flush()
+        # its own process group: a Ctrl-C meant for `tune` is handled here, and a rerun after a
+        # kill -9 can stop an orphaned run before the workspace is reused
+        proc = subprocess.Popen(
+            cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+        storage.set_trial_user_attr(trial_id, studies.GROUP, proc.pid)
+        try:
+            code = _wait(proc, study, trial_id, stop)
+        except BaseException:
+            _stop(proc)
+            raise
+    if code == 0:
+        value = read_metric(config["metric"], name if temp else None)
+        if value is None:
+            return Outcome(
+                TrialState.FAIL, error=f"the run wrote no {config['metric']} (see {log})"
+            )
+        return Outcome(TrialState.COMPLETE, value)
+    if PRUNED_ATTR in storage.get_trial(trial_id).user_attrs:
+        return Outcome(TrialState.PRUNED)
+    return Outcome(TrialState.FAIL, error=f"{last_error(log)} (log: {log})")
+
+
+def check_metric(spec: str) -> None:
+    """The study's value is a validation number: refuse anything read from the test split."""
+    path, _, key = spec.rpartition(":")
+    if not path or not key:
+        raise FullcycleError(f"tune metric {spec!r}: write it as FILE:section.key.")
+    if "test" in key.split(".") or key.startswith("test"):
+        raise FullcycleError(
+            f"tune metric {spec!r} reads the test split: the study's value must be a validation "
+            "number (the test split judges the winner once, at promotion)."
+        )

@@ -1,0 +1,96 @@
+"""The search space file: every mistake is an error that names the key; grid needs choices."""
+
+import subprocess
+import sys
+
+import optuna
+import pytest
+
+from fullcycle.errors import FullcycleError
+from fullcycle.tune import space
+from fullcycle.tune.search import Options, settings
+from tests.conftest import REPO
+
+
+def test_the_default_space_parses_for_every_sampler():
+    config = space.load_config(str(REPO / "conf/tune/default.yaml"))
+    params = space.parse(config["space"])
+    assert {p.key for p in params} >= {"train.lr", "train.batch_size"}
+    lr = next(p for p in params if p.key == "train.lr")
+    assert (
+        isinstance(lr.distribution, optuna.distributions.FloatDistribution) and lr.distribution.log
+    )
+    assert space.grid_size(params) == len(space.grid(params)["train.lr"]) * 2 * 2 * 2
+
+
+def test_int_entries_enumerate_their_grid():
+    (param,) = space.parse({"trainer.max_epochs": {"type": "int", "low": 2, "high": 4}})
+    assert param.choices == (2, 3, 4)
+
+
+@pytest.mark.parametrize(
+    ("entry", "why"),
+    [
+        ({"type": "floot", "low": 1, "high": 2}, "`type` must be one of float, int, categorical"),
+        ({"type": "float", "low": 3e-4, "high": 1e-5}, "`low` .* must be below `high`"),
+        ({"type": "float", "low": 0, "high": 1, "log": True}, "`log: true` needs `low` > 0"),
+        ({"type": "float", "low": "a", "high": 1}, "`low` must be a number"),
+        ({"type": "int", "low": 1.5, "high": 4}, "must be a whole number"),
+        ({"type": "categorical"}, "needs `choices"),
+        ({"type": "categorical", "choices": []}, "non-empty list"),
+        ({"type": "float", "low": 0, "high": 1, "choices": [2]}, r"choice 2 is not a number in"),
+        ({"type": "float", "low": 0, "high": 1, "hgih": 2}, "unknown field"),
+        ("1e-4..3e-4", "must be a mapping"),
+    ],
+)
+def test_a_bad_entry_is_an_error_naming_the_key(entry, why):
+    with pytest.raises(FullcycleError, match=rf"entry 'train\.lr': .*{why}"):
+        space.parse({"train.lr": entry})
+
+
+def test_grid_needs_choices_on_every_entry():
+    params = space.parse({"train.lr": {"type": "float", "low": 1e-5, "high": 1e-3}})
+    with pytest.raises(FullcycleError, match=r"'train.lr': the grid sampler needs `choices"):
+        space.grid(params)
+
+
+@pytest.mark.parametrize(
+    ("opts", "message"),
+    [
+        (Options(sampler="bayes"), "sampler 'bayes'"),
+        (Options(trials=0), "trials = 0"),
+        (Options(study="my study"), "study name"),
+        (Options(fixed=["train.lr=1e-4"]), r"-S train.lr: fixed by -S and searched"),
+    ],
+)
+def test_bad_options_are_clear_errors(opts, message):
+    opts.space = str(REPO / "conf/tune/default.yaml")
+    with pytest.raises(FullcycleError, match=message):
+        settings(opts)
+
+
+def test_the_value_is_never_a_test_split_number(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "metric: reports/eval/metrics.json:test.f1_macro\n"
+        "space:\n  train.lr: {type: float, low: 1.0e-5, high: 1.0e-3}\n"
+    )
+    with pytest.raises(FullcycleError, match="reads the test split"):
+        settings(Options(space=str(path)))
+
+
+def test_the_cli_names_the_bad_key_and_exits_2(tmp_path):
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")
+    (tmp_path / "bad.yaml").write_text(
+        "space:\n  train.lr: {type: float, low: 1.0e-5, high: 1.0e-3}\n"
+        "  train.batch_size: {type: categorical, choices: 16}\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "fullcycle.cli", "tune", "--space", "bad.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "'train.batch_size'" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / ".fullcycle").exists()  # nothing written
