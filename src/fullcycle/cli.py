@@ -17,7 +17,7 @@ from fullcycle.errors import FullcycleError
 
 # Lifecycle steps that declare their own sub-commands: each module has a light (no torch at import)
 # `register(add, stage, command)` that adds its parsers next to the functions they call.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["fullcycle.lifecycle.traffic", "fullcycle.label.commands"]
 
 
 def _stage(target: str) -> Callable[[argparse.Namespace], int | None]:

@@ -46,7 +46,11 @@ class ServeSettings:
     timeout_s: int = 60
     max_concurrency: int = 256
     capture: bool = False
-    capture_path: str = "data/production/served.jsonl"
+    capture_path: str = "data/captured"
+    capture_sink: str = "file"
+    capture_max_bytes: int = 64 << 20
+    capture_rotate_s: int = 86400
+    capture_keep_bytes: int = 1 << 30
 
     @property
     def max_body_bytes(self) -> int:
