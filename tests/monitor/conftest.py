@@ -118,3 +118,20 @@ def write_jsonl(path: Path, texts: list[str], **fields) -> Path:
     lines = [json.dumps({"text": t, **fields}) for t in texts]
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     return path
+
+
+def write_batch(path: Path, texts: list[str]) -> Path:
+    """A versioned traffic batch as `fullcycle traffic snapshot` writes it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    n = len(texts)
+    pd.DataFrame(
+        {
+            "time": [f"2026-01-01T00:00:{i % 60:02d}.000000+00:00" for i in range(n)],
+            "text": texts,
+            "predicted": ["tech"] * n,
+            "score": [0.9] * n,
+            "model": ["x"] * n,
+            "request_id": ["1"] * n,
+        }
+    ).to_parquet(path, index=False)
+    return path
