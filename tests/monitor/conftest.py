@@ -120,7 +120,7 @@ def write_jsonl(path: Path, texts: list[str], **fields) -> Path:
     return path
 
 
-def write_batch(path: Path, texts: list[str]) -> Path:
+def write_batch(path: Path, texts: list[str], scores: list[float] | None = None) -> Path:
     """A versioned traffic batch as `fullcycle traffic snapshot` writes it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     n = len(texts)
@@ -129,7 +129,7 @@ def write_batch(path: Path, texts: list[str]) -> Path:
             "time": [f"2026-01-01T00:00:{i % 60:02d}.000000+00:00" for i in range(n)],
             "text": texts,
             "predicted": ["tech"] * n,
-            "score": [0.9] * n,
+            "score": scores or [0.9] * n,
             "model": ["x"] * n,
             "request_id": ["1"] * n,
         }
