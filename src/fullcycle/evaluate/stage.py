@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import torch
 from omegaconf import DictConfig
 from torchmetrics.functional.classification import (
@@ -29,6 +30,7 @@ from fullcycle.classifier import DEFAULT_DIR, Classifier
 from fullcycle.errors import FullcycleError
 from fullcycle.evaluate.card import render
 from fullcycle.io import atomic_path, read_json
+from fullcycle.label.merge import LABELLED_TEST
 from fullcycle.train.splits import read_split
 
 METRICS = Path("reports/eval/metrics.json")
@@ -120,6 +122,17 @@ def run(cfg: DictConfig, model_dir: str | Path = DEFAULT_DIR) -> dict[str, Any]:
         },
         "model": model_size(model),
     }
+    # rows added by `label import`, held out apart so "test" stays comparable (fullcycle.label.merge)
+    labelled = Path(data.processed_dir) / LABELLED_TEST
+    if labelled.is_file() and len(held := pd.read_parquet(labelled)):
+        guess = model.probabilities(held["text"].tolist(), batch_size=BATCH_SIZE).argmax(-1)
+        slice_scores = scores(
+            model.labels,
+            held["label"].astype(str).tolist(),
+            [model.labels[i] for i in guess.tolist()],
+        )
+        slice_scores.pop("confusion_matrix")
+        metrics["labelled"] = slice_scores
     card = render(model.meta, metrics, matrix, read_baseline(), device=str(model.device))
     confusion = [{"actual": a, "predicted": p} for a, p in zip(actual, predicted, strict=True)]
     with atomic_path(METRICS) as m, atomic_path(CONFUSION) as c, atomic_path(CARD) as k:

@@ -51,6 +51,7 @@ class Scored:
     texts: TextSet
     predicted: np.ndarray  # label strings
     embeddings: np.ndarray  # (rows, hidden size) float32
+    confidence: np.ndarray | None = None  # the predicted label's probability, per text
 
 
 def distinct(texts: pd.DataFrame, source: str) -> TextSet:
@@ -144,7 +145,8 @@ def score(model: Classifier, texts: TextSet, batch_size: int) -> Scored:
     if not batch:
         return Scored(texts, np.array([], dtype=object), np.zeros((0, 0), dtype=np.float32))
     probs, embeddings = model.score(batch, batch_size)  # one forward pass for both
-    return Scored(texts, most_probable(model, probs), embeddings.numpy())
+    confidence = probs.max(-1).values.numpy()
+    return Scored(texts, most_probable(model, probs), embeddings.numpy(), confidence)
 
 
 def score_labels(model: Classifier, texts: list[str], batch_size: int) -> np.ndarray:
