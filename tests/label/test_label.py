@@ -76,6 +76,9 @@ def test_import_commits_once_and_the_second_import_is_a_no_op(bare, tmp_path, ca
     assert main(["label", "import", str(src)]) == 0
     assert "nothing new: all 10 labelled texts" in capsys.readouterr().out
     assert head(bare) == before
+    assert main(["history"]) == 0
+    table = capsys.readouterr().out
+    assert "labels" in table and "10 rows from reviewed.csv -> data/raw/labelled/" in table
 
 
 def test_bad_imports_change_nothing(bare, tmp_path, capsys):

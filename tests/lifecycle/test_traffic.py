@@ -58,6 +58,13 @@ def test_snapshot_versions_new_rows_once(bare, capsys):
     newest = pd.read_parquet(batches[-1])
     assert list(newest["text"]) == ["another text", "and one more"]
     assert set(newest["model"]) == {"v2"}
+    capsys.readouterr()
+
+    # fullcycle history lists both snapshots
+    assert main(["history"]) == 0
+    table = capsys.readouterr().out
+    assert [line.split()[2] for line in table.splitlines()[2:]] == ["traffic", "traffic"]
+    assert f"data/production/{batches[-1].name}: 2 rows" in table and "model v2" in table
 
 
 def test_empty_capture_is_an_error_that_changes_nothing(bare, capsys):
