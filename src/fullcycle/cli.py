@@ -22,6 +22,8 @@ COMMAND_MODULES: list[str] = [
     "fullcycle.optimize.commands",
     "fullcycle.explain.commands",
     "fullcycle.tune.commands",
+    "fullcycle.lifecycle.traffic",
+    "fullcycle.label.commands",
 ]
 
 

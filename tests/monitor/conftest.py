@@ -64,7 +64,7 @@ class CachedScorer:
     def __init__(self, model_dir: Path) -> None:
         self.model = classifier.Classifier(model_dir, device="cpu")
         self.labels = self.model.labels
-        self.cache: dict[str, tuple[str, np.ndarray]] = {}
+        self.cache: dict[str, tuple[str, np.ndarray, float]] = {}
 
     def __call__(self, texts: pd.DataFrame, source: str = "test") -> Scored:
         text_set = distinct(texts[["text", "label"]].reset_index(drop=True), source)
@@ -77,12 +77,16 @@ class CachedScorer:
                 probs, embeddings = self.model.score(new, 64)
             finally:
                 torch.set_num_threads(threads)
-            rows = zip(new, probs.argmax(-1).tolist(), embeddings.numpy(), strict=True)
-            for text, p, e in rows:
-                self.cache[text] = (self.labels[p], e)
+            best = probs.max(-1)
+            rows = zip(
+                new, best.indices.tolist(), embeddings.numpy(), best.values.tolist(), strict=True
+            )
+            for text, p, e, c in rows:
+                self.cache[text] = (self.labels[p], e, c)
         predicted = np.array([self.cache[t][0] for t in batch], dtype=object)
         embeddings = np.stack([self.cache[t][1] for t in batch])
-        return Scored(text_set, predicted, embeddings)
+        confidence = np.array([self.cache[t][2] for t in batch], dtype=np.float32)
+        return Scored(text_set, predicted, embeddings, confidence)
 
 
 @pytest.fixture(scope="session")
@@ -117,4 +121,21 @@ def write_jsonl(path: Path, texts: list[str], **fields) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = [json.dumps({"text": t, **fields}) for t in texts]
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def write_batch(path: Path, texts: list[str], scores: list[float] | None = None) -> Path:
+    """A versioned traffic batch as `fullcycle traffic snapshot` writes it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    n = len(texts)
+    pd.DataFrame(
+        {
+            "time": [f"2026-01-01T00:00:{i % 60:02d}.000000+00:00" for i in range(n)],
+            "text": texts,
+            "predicted": ["tech"] * n,
+            "score": scores or [0.9] * n,
+            "model": ["x"] * n,
+            "request_id": ["1"] * n,
+        }
+    ).to_parquet(path, index=False)
     return path

@@ -13,10 +13,11 @@ from omegaconf import OmegaConf
 
 from fullcycle import params
 from fullcycle.cli import main
+from fullcycle.errors import FullcycleError
 from fullcycle.monitor import inputs
 
 from ..conftest import SMALL, make_project, run
-from .conftest import docstrings, write_jsonl
+from .conftest import docstrings, write_batch
 
 OVERRIDES = [*SMALL, "monitor.min_rows=20", "monitor.permutations=100"]
 
@@ -76,8 +77,8 @@ def test_dvc_repro_runs_the_stage_and_reruns_on_new_traffic(small_project: Path,
     again = run(small_project, "dvc", "repro", "monitor")
     assert "Running stage" not in again.stdout
 
-    # traffic captured by the service is a dependency: new traffic reruns the stage
-    served = write_jsonl(small_project / "data/production/served.jsonl", ["a served text"])
+    # versioned traffic is a dependency: a new batch reruns the stage
+    served = write_batch(small_project / "data/production/2026-01-01_0000.parquet", ["a text"])
     try:
         status = run(small_project, "dvc", "status", "monitor")
         assert "modified:           data/production" in status.stdout, status.stdout
@@ -85,9 +86,9 @@ def test_dvc_repro_runs_the_stage_and_reruns_on_new_traffic(small_project: Path,
         served.unlink()
 
 
-def test_fail_on_drift_gates_captured_traffic(in_project: Path, tmp_path: Path, capsys):
-    served = in_project / "data/production/served.jsonl"
-    write_jsonl(served, docstrings()[:60], predicted="tech", score=0.9, model="x")  # as serve does
+def test_fail_on_drift_gates_versioned_traffic(in_project: Path, tmp_path: Path, capsys):
+    served = in_project / "data/production/2026-01-01_0000.parquet"
+    write_batch(served, docstrings()[:60])  # as `traffic snapshot` does
     out = tmp_path / "report"
     try:
         assert main(["monitor", "--fail-on-drift", "--out", str(out)]) == 1
@@ -96,7 +97,7 @@ def test_fail_on_drift_gates_captured_traffic(in_project: Path, tmp_path: Path, 
     assert "DRIFT: drift detected in" in capsys.readouterr().out
     summary = summary_of(out)
     assert summary["drift_detected"] and summary["rows"]["current_labelled"] == 0
-    assert summary["sources"]["current"].startswith("captured traffic (1 file(s)")
+    assert summary["sources"]["current"].startswith("versioned traffic (1 batch(es)")
     assert "accuracy_drop" not in summary["checks"]  # unlabelled: no quality check
 
 
@@ -124,14 +125,43 @@ def test_empty_and_tiny_current_sets_are_not_judged(in_project, tmp_path, capsys
     assert "too few texts" in (out / "report.html").read_text()
 
 
-def test_an_empty_capture_file_falls_back_to_the_production_split(in_project):
+def test_an_empty_batch_falls_back_to_the_production_split_and_says_so(in_project):
     cfg = params.load()
-    served = write_jsonl(in_project / "data" / "production" / "served.jsonl", [])
+    served = write_batch(in_project / "data" / "production" / "2026-01-01_0000.parquet", [])
     try:
         current = inputs.current(cfg.data, cfg.monitor, _labels(in_project))
     finally:
         served.unlink()
     assert current.source.startswith("held-out production split") and len(current) == 30
+    assert "no versioned traffic in data/production/ yet" in current.source
+
+
+def test_window_takes_the_newest_batches(in_project):
+    cfg = params.load()
+    folder = in_project / "data" / "production"
+    paths = [
+        write_batch(
+            folder / f"2026-01-0{day}_0000.parquet", [f"day {day} text {i}" for i in range(3)]
+        )
+        for day in (1, 2, 3)
+    ]
+    try:
+        every = inputs.current(cfg.data, cfg.monitor, _labels(in_project))
+        monitor = OmegaConf.merge(cfg.monitor, {"window": 2})
+        newest = inputs.current(cfg.data, monitor, _labels(in_project))
+        bad = OmegaConf.merge(cfg.monitor, {"window": 0})
+        with pytest.raises(FullcycleError, match="monitor.window"):
+            inputs.current(cfg.data, bad, _labels(in_project))
+        # a batch committed (its .dvc file) but not pulled is an error, not a silent fallback
+        (folder / "2026-01-04_0000.parquet.dvc").write_text("outs: []\n")
+        with pytest.raises(FullcycleError, match="dvc pull data/production"):
+            inputs.current(cfg.data, cfg.monitor, _labels(in_project))
+    finally:
+        for path in [*paths, folder / "2026-01-04_0000.parquet.dvc"]:
+            path.unlink(missing_ok=True)
+    assert len(every) == 9 and "3 batch(es)" in every.source
+    assert len(newest) == 6 and "2026-01-02_0000 to 2026-01-03_0000" in newest.source
+    assert set(newest.texts["text"].str[:5]) == {"day 2", "day 3"}
 
 
 def _labels(project: Path) -> list[str]:

@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from fullcycle.classifier import read_meta
-from fullcycle.data.sources import read_table
 from fullcycle.serve import launch
+from fullcycle.serve.traffic import captured_files, read_rows
 from tests.conftest import BIN
 
 from .conftest import API_KEY, LABELS, METRICS, serve_project
@@ -226,19 +226,23 @@ def test_capture_masks_personal_data_and_is_readable_by_the_monitor(server):
         "Line\u2028separator and next\u0085line stay one record.",
     ]
     assert classify(server, texts).status_code == 200
-    captured = server.root / "data" / "production" / "served.jsonl"
-    raw = captured.read_text(encoding="utf-8")
+    files = captured_files(server.root / "data" / "captured")  # bentoml.monitor's file sink
+    assert files and files[0].parent.parts[-2:] == ("fullcycle_traffic", "data")
+    raw = "".join(f.read_text(encoding="utf-8") for f in files)
     for secret in ("jane.doe", "7946", "123-4567", "4111"):
         assert secret not in raw
-    table = read_table(captured, label_optional=True)
-    assert {"text", "label"} <= set(table.columns) and table["label"].isna().all()
-    tail = list(table["text"])[-len(texts) :]
+    rows = [row for f in files for row in read_rows(f)]
+    tail = [row["text"] for row in rows][-len(texts) :]
     assert tail[0] == "Write to <EMAIL> about the merger."
     assert tail[1] == "Call <PHONE> or <PHONE> for tickets."
     assert tail[2] == "Card <CARD> was charged £30 in 2004."
     assert tail[3] == texts[3]
-    last = json.loads(raw.splitlines()[-1])
-    assert last["predicted"] in LABELS and 0 < last["score"] <= 1
+    last = rows[-1]
+    assert last["predicted"] in LABELS and 0 < last["score"] <= 1 and "label" not in last
+    assert (
+        last["time"].endswith("+00:00")
+        and last["model"] == server.client.get("/metadata").json()["model"]["version"]
+    )
 
 
 def test_fuzzing_the_openapi_schema_finds_no_server_error(server, tmp_path):

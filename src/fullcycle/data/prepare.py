@@ -21,6 +21,7 @@ from fullcycle.data.split import SPLITS, cap_per_class, split_fractions, stratif
 from fullcycle.data.validate import Validation, validate
 from fullcycle.errors import FullcycleError
 from fullcycle.io import atomic_path
+from fullcycle.label.merge import LABELLED_TEST, add_labelled
 
 log = logging.getLogger(__name__)
 
@@ -105,16 +106,21 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     clean = validation.raise_if_invalid(
         int(data.max_errors), hint="Fix the rows above, then run `fullcycle prepare` again."
     )
+    base = clean
     clean = cap_per_class(clean, data.get("max_per_class"), seed)
     splits = stratified_split(clean, fractions, seed)
-    labels = sorted(clean["label"].unique())
+    # labelled batches from `label import`: added without moving any base row (see label.merge)
+    splits, labelled_test = add_labelled(splits, base, data, fractions, seed)
+    labels = sorted(set().union(*(set(df["label"]) for df in [*splits.values(), labelled_test])))
     summary = summarize(splits, validation, validation.source)
+    summary["rows"]["test_labelled"] = len(labelled_test)
 
     out_dir = Path(data.processed_dir)
     with atomic_path(out_dir) as tmp_dir, atomic_path(SUMMARY) as tmp_summary:
         tmp_dir.mkdir()
         for name in SPLITS:
             splits[name].to_parquet(tmp_dir / f"{name}.parquet", index=False)
+        labelled_test.to_parquet(tmp_dir / LABELLED_TEST, index=False)
         (tmp_dir / "labels.json").write_text(json.dumps(labels, indent=2) + "\n", encoding="utf-8")
         tmp_summary.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     log.info("prepared %s rows: %s", summary["rows"]["total"], summary["rows"])

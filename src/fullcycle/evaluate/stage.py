@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import torch
 from omegaconf import DictConfig
 from torchmetrics.functional.classification import (
@@ -32,6 +33,7 @@ from fullcycle.classifier import DEFAULT_DIR, Classifier
 from fullcycle.errors import FullcycleError
 from fullcycle.evaluate.card import render
 from fullcycle.io import atomic_path, read_json
+from fullcycle.label.merge import LABELLED_TEST
 from fullcycle.train.splits import read_split
 
 METRICS = Path("reports/eval/metrics.json")
@@ -102,6 +104,17 @@ def run(cfg: DictConfig, model_dir: str | Path = DEFAULT_DIR) -> dict[str, Any]:
     matrix = test_scores.pop("confusion_matrix")  # a table in the card, a plot in DVC
     per_class = test_scores.pop("per_class")  # a table in the card and its own file
     metrics = {"test": test_scores, "model": model_size(model)}
+    # rows added by `label import`, held out apart so "test" stays comparable (fullcycle.label.merge)
+    labelled = Path(data.processed_dir) / LABELLED_TEST
+    if labelled.is_file() and len(held := pd.read_parquet(labelled)):
+        guess = model.probabilities(held["text"].tolist(), batch_size=BATCH_SIZE).argmax(-1)
+        slice_scores = scores(
+            model.labels,
+            held["label"].astype(str).tolist(),
+            [model.labels[i] for i in guess.tolist()],
+        )
+        slice_scores.pop("confusion_matrix")
+        metrics["labelled"] = slice_scores
     raw = provenance.raw_data(data)
     card = render(model.meta, metrics, per_class, matrix, read_baseline(), raw)
     confusion = [{"actual": a, "predicted": p} for a, p in zip(actual, predicted, strict=True)]

@@ -22,7 +22,7 @@ SEP, END = "\x1f", "\x1e"
 @dataclass
 class Event:
     date: str  # ISO 8601
-    kind: str  # data | promotion | release | stage
+    kind: str  # data | traffic | labels | promotion | release | stage
     what: str
     commit: str
     metrics: str
@@ -35,7 +35,7 @@ def commit_events() -> list[Event]:
         "log",
         "HEAD",
         "-E",
-        f"--grep=^({records.DATA}|{records.PROMOTION}):",
+        f"--grep=^({records.DATA}|{records.PROMOTION}|{records.TRAFFIC}|{records.LABELS}):",
         f"--format=%H{SEP}%cI{SEP}%B{END}",
     )
     events = []
@@ -47,6 +47,19 @@ def commit_events() -> list[Event]:
                 f"{data.get('classes', '?')} classes, md5 {data.get('md5', '?')[:8]}"
             )
             events.append(Event(date, "data", what, sha[:7], ""))
+        if snap := records.trailer(records.TRAFFIC, message):
+            what = (
+                f"{snap.get('path', '?')}: {snap.get('rows', '?')} rows, "
+                f"{snap.get('start', '?')[:16]} to {snap.get('to', '?')[:16]}, model {snap.get('models', '?')}"
+            )
+            events.append(Event(date, "traffic", what, sha[:7], ""))
+        if labels := records.trailer(records.LABELS, message):
+            new = labels.get("new_labels", "none")
+            what = (
+                f"{labels.get('rows', '?')} rows from {labels.get('source', '?').rsplit('/', 1)[-1]} -> {labels.get('path', '?')}"
+                + (f", new labels {new}" if new != "none" else "")
+            )
+            events.append(Event(date, "labels", what, sha[:7], ""))
         if promo := records.trailer(records.PROMOTION, message):
             metric = promo.get("metric", "metric")
             value = records.number(promo.get("candidate"))
@@ -120,7 +133,7 @@ def tag_events() -> list[Event]:
 
 
 def collect() -> list[Event]:
-    order = {"data": 0, "promotion": 1, "release": 2, "stage": 3}  # same second: causal order
+    order = {"traffic": 0, "labels": 0, "data": 0, "promotion": 1, "release": 2, "stage": 3}
     return sorted(
         commit_events() + tag_events(),
         key=lambda e: (datetime.fromisoformat(e.date), order.get(e.kind, 4)),

@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field
 DATA = "Fullcycle-Data"
 PROMOTION = "Fullcycle-Promotion"
 RELEASE = "Fullcycle-Release"
+TRAFFIC = "Fullcycle-Traffic"  # `fullcycle traffic snapshot` (a versioned batch of served texts)
+LABELS = "Fullcycle-Labels"  # `fullcycle label import` (labelled rows merged into the data)
 
 
 def format_fields(fields: dict[str, object]) -> str:
@@ -96,3 +98,37 @@ def number(value: str | None) -> float | None:
         return float(value) if value not in (None, "none") else None
     except ValueError:
         return None
+
+
+@dataclass
+class TrafficSnapshot:
+    path: str
+    rows: int
+    start: str  # time of the first and last row (UTC, ISO 8601)
+    to: str
+    models: str  # model version(s) that served them, comma-separated
+
+    def summary(self) -> str:
+        name = self.path.rsplit("/", 1)[-1]
+        return (
+            f"traffic: {name} — {self.rows} rows, {self.start[:16]} to {self.to[:16]} UTC, "
+            f"model {self.models}"
+        )
+
+    def message(self, body: str = "") -> str:
+        return commit_message(self.summary(), body, TRAFFIC, asdict(self))
+
+
+@dataclass
+class LabelImport:
+    source: str  # the file the labels came from
+    path: str  # the DVC-tracked raw file they were merged as
+    rows: int
+    md5: str
+    new_labels: str = "none"  # labels the project did not have before (comma-separated)
+
+    def summary(self) -> str:
+        return f"labels: {self.rows} rows from {self.source.rsplit('/', 1)[-1]}"
+
+    def message(self, body: str = "") -> str:
+        return commit_message(self.summary(), body, LABELS, asdict(self))

@@ -208,7 +208,8 @@ def evaluate(
     drift = [Check(name, math.nan, float(cfg.thresholds[name]), levels[name]) for name in levels]
     metrics = [drift_metric(check) for check in drift]
 
-    labelled = cur["label"].notna()
+    # a label the model does not know is reported as unknown (see kinds), never scored as an error
+    labelled = cur["label"].notna() & cur["label"].isin(labels)
     quality, classification = None, None
     if baseline is not None and labelled.sum() >= int(cfg.min_rows):
         quality = accuracy_check(cur[labelled], baseline, cfg.thresholds, float(cfg.confidence))

@@ -1,9 +1,10 @@
 """What the monitor compares: the training texts (reference) and the texts the model sees now
 (current), both scored by the current model.
 
-Current is, first match wins: the file given with `--current`; the captured traffic in
-`monitor.production_dir` (every *.jsonl file `fullcycle serve` wrote); the held-out `production`
-split from `prepare`. Every file goes through prepare's own reading and checks (labels optional).
+Current is, first match wins: the file given with `--current`; the versioned traffic batches in
+`monitor.production_dir` (the *.parquet files `fullcycle traffic snapshot` wrote, all of them or the
+newest `monitor.window`); the held-out `production` split from `prepare`, saying so. Every file goes
+through prepare's own reading and checks (labels optional).
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from omegaconf import DictConfig, OmegaConf
 
 from fullcycle.classifier import Classifier
 from fullcycle.data.prepare import load_and_validate
+from fullcycle.errors import FullcycleError
 from fullcycle.train.splits import read_split
 
 if TYPE_CHECKING:
     import torch
 
-CAPTURE_GLOB = "*.jsonl"
+BATCH_GLOB = "*.parquet"  # data/production/YYYY-MM-DD_HHMM.parquet, in time order by name
 
 
 @dataclass
@@ -49,6 +51,7 @@ class Scored:
     texts: TextSet
     predicted: np.ndarray  # label strings
     embeddings: np.ndarray  # (rows, hidden size) float32
+    confidence: np.ndarray | None = None  # the predicted label's probability, per text
 
 
 def distinct(texts: pd.DataFrame, source: str) -> TextSet:
@@ -75,19 +78,50 @@ def current(
     """The current texts (see the module docstring for where they come from)."""
     if path is not None:
         return distinct(read_file(data, path), str(path))
-    captured = sorted(Path(monitor.production_dir).glob(CAPTURE_GLOB))
-    if captured:
-        # the service writes `text` (and `predicted`, never `label`) whatever the training columns
+    batches = traffic_batches(monitor)
+    if batches:
+        # batches hold `text` (and `predicted`, never `label`) whatever the training columns
         traffic = OmegaConf.merge(data, {"text_col": "text", "label_col": "label"})
-        frames = [read_file(traffic, p) for p in captured]
-        texts = pd.concat(frames, ignore_index=True)
+        texts = pd.concat([read_file(traffic, p) for p in batches], ignore_index=True)
         if len(texts):
-            where = f"captured traffic ({len(captured)} file(s) in {monitor.production_dir}/)"
+            span = (
+                batches[0].stem if len(batches) == 1 else f"{batches[0].stem} to {batches[-1].stem}"
+            )
+            where = (
+                f"versioned traffic ({len(batches)} batch(es) in {monitor.production_dir}/: {span})"
+            )
             return distinct(texts, where)
     processed = Path(data.processed_dir)
     split = read_split(processed, "production", labels, labels_from="the model's labels")
-    where = f"held-out production split ({processed / 'production.parquet'})"
+    where = (
+        f"held-out production split ({processed / 'production.parquet'}; no versioned traffic "
+        f"in {monitor.production_dir}/ yet: `fullcycle traffic snapshot` makes it)"
+    )
     return distinct(split[["text", "label"]], where)
+
+
+def traffic_batches(monitor: DictConfig) -> list[Path]:
+    """The versioned traffic batches the monitor judges: all, or the newest `monitor.window`.
+    A batch whose .dvc file is committed but whose data is not here is an error, not a silent
+    fallback to the held-out split."""
+    folder = Path(monitor.production_dir)
+    tracked = sorted(p.with_suffix("") for p in folder.glob(f"{BATCH_GLOB}.dvc"))
+    missing = [p for p in tracked if not p.is_file()]
+    if missing:
+        raise FullcycleError(
+            f"{len(missing)} traffic batch(es) are tracked but not here (e.g. {missing[0]}): "
+            f"fetch them with `dvc pull {folder}`."
+        )
+    batches = sorted(set(folder.glob(BATCH_GLOB)) | set(tracked))
+    window = monitor.get("window")
+    if window is None:
+        return batches
+    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+        raise FullcycleError(
+            f"params.yaml: monitor.window = {window!r}: must be a whole number of at least 1, or "
+            "null for every batch. Fix conf/monitor/default.yaml (then `fullcycle params`)."
+        )
+    return batches[-window:]
 
 
 def read_file(data: DictConfig, path: str | Path) -> pd.DataFrame:
@@ -111,7 +145,8 @@ def score(model: Classifier, texts: TextSet, batch_size: int) -> Scored:
     if not batch:
         return Scored(texts, np.array([], dtype=object), np.zeros((0, 0), dtype=np.float32))
     probs, embeddings = model.score(batch, batch_size)  # one forward pass for both
-    return Scored(texts, most_probable(model, probs), embeddings.numpy())
+    confidence = probs.max(-1).values.numpy()
+    return Scored(texts, most_probable(model, probs), embeddings.numpy(), confidence)
 
 
 def score_labels(model: Classifier, texts: list[str], batch_size: int) -> np.ndarray:

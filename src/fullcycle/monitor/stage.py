@@ -2,9 +2,11 @@
 
 Writes reports/drift/report.html (Evidently's report, for a person) and reports/drift/summary.json
 (the verdict, each check's score, threshold and verdict, row counts: DVC metrics), together or not
-at all, and prints a short plain-text verdict. Exit codes: 0 no drift, 1 drift (only with
-`--fail-on-drift`, for CI and schedules), 2 any error, a crash included (one line; the traceback
-with `fullcycle --debug`, see fullcycle.cli). Too few texts to judge is a message and exit 0.
+at all, and prints a short plain-text verdict with the kind of drift (see monitor.kinds).
+`--fail-on-drift` exits 1 on drift of a kind in `monitor.kinds.fail_on` (for CI and schedules);
+too few texts to judge is a message and exit 0, never an alarm. Exit codes: 0 no drift (or drift
+of a kind that only warns), 1 drift (only with `--fail-on-drift`), 2 any error, a crash included
+(one line; the traceback with `fullcycle --debug`, see fullcycle.cli).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from fullcycle import params
 from fullcycle.classifier import DEFAULT_DIR, Classifier
 from fullcycle.errors import DataError, FullcycleError
 from fullcycle.io import atomic_path
-from fullcycle.monitor import inputs
+from fullcycle.monitor import inputs, kinds
 from fullcycle.monitor.checks import MEASURES, Baseline, evaluate
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,7 @@ def run(
     current = inputs.current(data, monitor, model.labels, current_path)
     summary: dict[str, Any] = {
         "drift_detected": False,
+        "fails_gate": False,  # drift of a kind in monitor.kinds.fail_on
         "verdict": "",
         "rows": {
             "reference": len(reference),
@@ -94,6 +97,9 @@ def run(
         else f"no drift detected ({len(checks)} checks)"
     )
     summary["checks"] = {c.name: c.to_dict() for c in checks}
+    # what moved, and whether that kind fails the gate (monitor.kinds.fail_on)
+    summary["kinds"] = kinds.classify(ref_scored, cur_scored, checks, monitor, model.labels)
+    summary["fails_gate"] = bool(drifted) and summary["kinds"]["fails_gate"]
     if baseline is not None:
         summary["rows"]["test_baseline"] = baseline.rows
     _write(out_dir, summary, snapshot=snapshot)
@@ -192,6 +198,8 @@ def verdict_text(summary: dict[str, Any], out_dir: str | Path = REPORT_DIR) -> s
             lines.append(
                 "  * the chance level for these sample sizes, above the configured threshold"
             )
+    if summary["drift_detected"] and summary.get("kinds"):
+        lines += kinds.describe(summary["kinds"])
     head = "DRIFT: " if summary["drift_detected"] else ""
     lines.append(f"{head}{summary['message']}")
     lines.append(
@@ -208,4 +216,4 @@ def main(args: argparse.Namespace) -> int:
     except DataError as exc:  # exit 2 like every other error: exit 1 means drift to a CI gate
         raise FullcycleError(str(exc)) from None
     print(verdict_text(summary, out_dir))
-    return DRIFT_EXIT if args.fail_on_drift and summary["drift_detected"] else 0
+    return DRIFT_EXIT if args.fail_on_drift and summary.get("fails_gate") else 0

@@ -35,9 +35,10 @@ from fullcycle.explain.serving import Endpoint as ExplainEndpoint
 from fullcycle.explain.serving import Explained
 from fullcycle.serve import runtime
 from fullcycle.serve import settings as serve_settings
-from fullcycle.serve.capture import Recorder
 from fullcycle.serve.guard import Guard, exposure_warning, listening_host
 from fullcycle.serve.model import model_card
+from fullcycle.serve.pii import mask_pii
+from fullcycle.serve.traffic import Traffic
 
 logger = logging.getLogger("fullcycle.serve")
 
@@ -89,6 +90,10 @@ if "PREDICTED" not in globals():
         documentation="Texts classified, by predicted label",
         labelnames=["label"],
     )
+    CAPTURE_ERRORS = bentoml.metrics.Counter(
+        name="fullcycle_capture_errors",
+        documentation="Served texts that could not be captured (full disk, unwritable directory)",
+    )
 
 
 @bentoml.service(
@@ -130,11 +135,15 @@ class Classifier:
         self.recorder = None
         if SETTINGS.capture:
             path = _capture_path(SETTINGS.capture_path)
-            self.recorder = Recorder(
+            self.recorder = Traffic(
                 path,
                 self.card["version"],
-                max_bytes=SETTINGS.capture_max_mb * 2**20,
-                keep=SETTINGS.capture_keep,
+                mask=mask_pii,
+                sink=SETTINGS.capture_sink,
+                max_bytes=SETTINGS.capture_max_bytes,
+                rotate_s=SETTINGS.capture_rotate_s,
+                keep_bytes=SETTINGS.capture_keep_bytes,
+                on_error=CAPTURE_ERRORS.inc,
             )
             logger.info("capturing served texts (masked) to %s", path)
         logger.info(
@@ -171,11 +180,8 @@ class Classifier:
             predictions = self.model.predict(texts, batch_size=SETTINGS.max_batch_size)
         for prediction in predictions:
             PREDICTED.labels(label=prediction["label"]).inc()
-        if self.recorder is not None:
-            try:
-                self.recorder.record(texts, predictions)
-            except OSError as exc:  # monitoring must never take the service down
-                logger.error("could not capture served texts to %s: %s", self.recorder.path, exc)
+        if self.recorder is not None:  # never raises: failures are counted and logged once
+            self.recorder.record(texts, predictions)
         return predictions
 
     def metadata(self) -> dict[str, Any]:

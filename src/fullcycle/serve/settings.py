@@ -54,9 +54,11 @@ class ServeSettings:
     max_concurrency: int = 256
     max_inflight_mb: int = 256
     capture: bool = False
-    capture_path: str = "data/production/served.jsonl"
-    capture_max_mb: int = 50
-    capture_keep: int = 4
+    capture_path: str = "data/captured"
+    capture_sink: str = "file"
+    capture_max_bytes: int = 64 << 20
+    capture_rotate_s: int = 86400
+    capture_keep_bytes: int = 1 << 30
     explain: bool = True
     explain_steps: int = 20
     explain_max_steps: int = 64

@@ -1,0 +1,183 @@
+"""`fullcycle label import FILE`: labelled texts become a new version of the training data.
+
+FILE is a Label Studio JSON export, its JSON_MIN export, or a CSV (`text,label`). It goes through
+the same checks as `data validate` (cleaning, missing/empty texts, labels outside the project's
+unless `--new-labels`, conflicting labels inside the file); rows whose text the data already has
+with another label are conflicts, reported with both rows and not merged; rows it already has with
+the same label are dropped. The new rows are written as data/raw/labelled/<name>.csv (data.labelled_dir),
+tracked with `dvc add`, pushed when a DVC remote is configured, and committed as
+"labels: N rows from FILE". `prepare` then adds them without moving any earlier row between splits
+(see fullcycle.label.merge). Importing the same file again finds nothing new: exit 0, no commit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from omegaconf import DictConfig
+
+from fullcycle import params
+from fullcycle.data.clean import clean_texts
+from fullcycle.data.sources import read_bbc_news, read_table
+from fullcycle.data.validate import validate
+from fullcycle.errors import DataError, FullcycleError, Problem
+from fullcycle.io import atomic_path
+from fullcycle.label.merge import labelled_files
+from fullcycle.label.studio import read_labelled
+from fullcycle.lifecycle import records
+from fullcycle.lifecycle.gitutil import dirty_files, dvc, dvc_remote, git, repo_root
+
+
+def project_labels(data: DictConfig) -> list[str]:
+    """The labels the project has now: data.labels if set, else what prepare last found."""
+    if data.get("labels"):
+        return [str(x) for x in data.labels]
+    path = Path(data.processed_dir) / "labels.json"
+    if path.is_file():
+        return json.loads(path.read_text(encoding="utf-8"))
+    return sorted(existing_rows(data)["label"].unique())
+
+
+def existing_rows(data: DictConfig) -> pd.DataFrame:
+    """Every labelled text the data has (base source and earlier label imports), cleaned:
+    columns text, label, where ("file, row N")."""
+    if data.source == "bbc":
+        tables = [(read_bbc_news(), "BBC News corpus")]
+    else:
+        tables = [(read_table(data.path, data.text_col, data.label_col), str(data.path))]
+    tables += [(read_table(p, "text", "label"), str(p)) for p in labelled_files(data)]
+    frames = []
+    for table, source in tables:
+        frame = pd.DataFrame(
+            {
+                "text": clean_texts(table["text"]),
+                "label": table["label"].map(lambda v: None if v is None else str(v).strip()),
+                "where": [f"{source}, row {row}" for row in table.index],
+            }
+        )
+        frames.append(frame.dropna(subset=["text", "label"]))
+    return pd.concat(frames, ignore_index=True).drop_duplicates(subset="text", keep="first")
+
+
+def main(args: argparse.Namespace) -> int:
+    root = repo_root()
+    if root.resolve() != Path.cwd().resolve():
+        raise FullcycleError(f"run `fullcycle label import` from the project root ({root}).")
+    data = params.section(params.load(), "data")
+    src = Path(args.path)
+    table = read_labelled(src)
+    labels = project_labels(data)
+    result = validate(
+        table, str(src), labels=None if args.new_labels else labels, min_rows_per_class=1
+    )
+    if (
+        not result.ok
+        and not args.new_labels
+        and any("not one of" in p.message for p in result.problems)
+    ):
+        hint = (
+            "Use --new-labels to add labels the project does not have (the next release is major)."
+        )
+    else:
+        hint = f"{src} was not imported: fix the rows above and import it again."
+    clean = result.raise_if_invalid(int(data.get("max_errors", 20)), hint=hint)
+    if data.get("labels") and not set(clean["label"]) <= set(map(str, data.labels)):
+        raise FullcycleError(
+            f"data.labels is set in conf/data/ and lacks {sorted(set(clean['label']) - set(data.labels))}: "
+            "add them there (then `fullcycle params`) before importing."
+        )
+
+    existing = existing_rows(data).set_index("text")
+    known = clean["text"].isin(existing.index)
+    before = existing.reindex(clean["text"])
+    clash = known.to_numpy() & (before["label"].to_numpy() != clean["label"].to_numpy())
+    if clash.any():
+        rows = table.index[: len(table)]  # record numbers of the file, for the message
+        problems = [
+            Problem(
+                str(src),
+                f"'{text[:60]}' is labelled '{label}' here but '{before.loc[text, 'label']}' in "
+                f"{before.loc[text, 'where']}: keep one label per text",
+                _record_of(table, text, rows),
+                "label",
+            )
+            for text, label in zip(clean["text"][clash], clean["label"][clash], strict=True)
+        ]
+        raise DataError(
+            problems[: int(data.get("max_errors", 20))],
+            total=len(problems),
+            hint="Nothing was imported. Fix the label in the file (or in the data), then import again.",
+        )
+    new = clean[~known].reset_index(drop=True)
+    if new.empty:
+        print(
+            f"nothing new: all {len(clean)} labelled texts of {src} are already in the training "
+            "data. Nothing was written."
+        )
+        return 0
+    added = sorted(set(new["label"]) - set(labels))
+    return _commit(src, new, added, data)
+
+
+def _record_of(table: pd.DataFrame, text: str, rows) -> int | None:
+    cleaned = clean_texts(table["text"])
+    match = cleaned.index[cleaned == text]
+    return int(match[0]) if len(match) else None
+
+
+def _commit(src: Path, new: pd.DataFrame, added: list[str], data: DictConfig) -> int:
+    folder = Path(data.labelled_dir)
+    body = new.to_csv(index=False)
+    digest = hashlib.md5(body.encode()).hexdigest()
+    dest = folder / f"{src.stem}-{digest[:8]}.csv"
+    dvc_file, ignore = Path(f"{dest}.dvc"), folder / ".gitignore"
+    dirty = set(dirty_files()) & {str(dvc_file), str(ignore)}
+    if dirty:
+        raise FullcycleError(f"cannot import: {', '.join(sorted(dirty))} has uncommitted changes.")
+    saved = {p: p.read_bytes() if p.is_file() else None for p in (dvc_file, ignore)}
+    try:
+        with atomic_path(dest) as tmp:
+            tmp.write_text(body, encoding="utf-8")
+        dvc("add", "-q", str(dest))
+        md5 = yaml.safe_load(dvc_file.read_text())["outs"][0]["md5"]
+        remote = dvc_remote()
+        if remote:
+            dvc("push", "-q", "-r", remote, str(dvc_file))
+        record = records.LabelImport(
+            str(src), str(dest), len(new), md5, ",".join(added) if added else "none"
+        )
+        classes = new["label"].value_counts().sort_index()
+        message = record.message(
+            "classes: "
+            + ", ".join(f"{k} {v}" for k, v in classes.items())
+            + (
+                f"\nnew labels: {', '.join(added)} (the next release is a major version)"
+                if added
+                else ""
+            )
+        )
+        git("add", "--", str(dvc_file), str(ignore))
+        git("commit", "-q", "-m", message, "--", str(dvc_file), str(ignore))
+    except BaseException:
+        git("reset", "-q", "--", str(dvc_file), str(ignore), check=False)
+        dest.unlink(missing_ok=True)
+        for path, content in saved.items():
+            if content is None:
+                path.unlink(missing_ok=True)
+            else:
+                path.write_bytes(content)
+        raise
+    sha = git("rev-parse", "--short", "HEAD")
+    pushed = (
+        f"pushed to DVC remote '{remote}'" if remote else "no DVC remote configured (not pushed)"
+    )
+    print(
+        f"{record.summary()} -> {dest}\ncommitted {sha}; {pushed}. "
+        "Run `dvc repro` to train on it (held-out rows of earlier data stay held out)."
+    )
+    return 0

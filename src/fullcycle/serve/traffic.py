@@ -1,0 +1,290 @@
+"""Capture of served traffic through BentoML's monitoring API (`bentoml.monitor`).
+
+Each served text is logged, masked, with its prediction: columns `text`, `predicted`, `score`,
+`model`, `time` (UTC), plus BentoML's own `timestamp`, `request_id` and `trace_id`. Where the rows go
+is BentoML's choice of monitor (its `monitoring:` configuration):
+- the file sink (default): BentoML's DefaultMonitor writes JSON lines through Python logging under
+  `<serve.capture_path>/fullcycle_traffic/data/data.<worker>.log`. BentoML 1.4.39's own handler
+  rotates daily and keeps every file forever, prints a traceback to stderr on every failed write, and
+  its set-up raises (failing the request) when the directory cannot be created. So fullcycle hands
+  the DefaultMonitor a logging config whose handler is `CappedFileHandler` below: rotation by size
+  (`serve.capture_max_bytes`) or age (`serve.capture_rotate_s`), the total kept capped
+  (`serve.capture_keep_bytes`, oldest rotated files deleted first), and a failed write (full disk,
+  unwritable directory) counted in `/metrics` (`fullcycle_capture_errors_total`) and logged once.
+- OTLP (`serve.capture_sink: otlp`, needs `pip install "bentoml[monitor-otlp]"` and the standard
+  OTEL_EXPORTER_OTLP_* variables), or any log forwarder tailing the files above.
+`fullcycle traffic snapshot` turns the captured files into versioned batches under data/production/.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+MONITOR_NAME = "fullcycle_traffic"
+COLUMNS = ("time", "text", "predicted", "score", "model")
+log = logging.getLogger("fullcycle.serve.traffic")
+
+
+def data_dir(capture_dir: str | os.PathLike[str]) -> Path:
+    """Where the file sink writes: BentoML's layout, <log_path>/<monitor name>/data/."""
+    return Path(capture_dir) / MONITOR_NAME / "data"
+
+
+def captured_files(capture_dir: str | os.PathLike[str]) -> list[Path]:
+    """Every captured file, current and rotated (data.<worker>.log and data.<worker>.log.<stamp>)."""
+    folder = data_dir(capture_dir)
+    return sorted(p for p in folder.glob("data.*.log*") if p.is_file()) if folder.is_dir() else []
+
+
+def read_rows(path: Path) -> Iterator[dict[str, Any]]:
+    """The captured rows of one file. A line cut short (the file being written, or a full disk)
+    is skipped: capture is best-effort and never blocks a snapshot."""
+    with open(path, "rb") as handle:
+        for line in handle:
+            if not line.endswith(b"\n"):
+                break  # being written right now: the next snapshot takes it
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(row, dict) and isinstance(row.get("text"), str) and "time" in row:
+                yield row
+
+
+# --- the file sink's handler ---------------------------------------------------------------------
+
+
+class CappedFileHandler(logging.Handler):
+    """A JSON-lines file that rotates by size or age, keeps at most `keep_bytes` in all, and never
+    raises: a failed write is counted (see `on_error`) and logged once until writes work again."""
+
+    on_error: Callable[[], None] | None = None  # set by the service: increments a /metrics counter
+
+    def __init__(
+        self,
+        filename: str,
+        max_bytes: int = 64 << 20,
+        rotate_s: int = 86400,
+        keep_bytes: int = 1 << 30,
+    ) -> None:
+        super().__init__()
+        self.path = Path(filename)
+        self.max_bytes, self.rotate_s, self.keep_bytes = (
+            int(max_bytes),
+            int(rotate_s),
+            int(keep_bytes),
+        )
+        self._opened_at: float | None = None
+        self._failing = False
+        self.errors = 0
+        self._lock_io = threading.Lock()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = (self.format(record) + "\n").encode("utf-8")
+            with self._lock_io:
+                self._rotate_if_due(len(line))
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                try:
+                    while line:  # a regular file takes it all at once unless the disk is full
+                        line = line[os.write(fd, line) :]
+                finally:
+                    os.close(fd)
+            if self._failing:
+                self._failing = False
+                log.warning("capture works again: writing to %s", self.path)
+        except Exception as exc:
+            self.failed(exc)
+
+    def failed(self, exc: BaseException) -> None:
+        self.errors += 1
+        if CappedFileHandler.on_error is not None:
+            CappedFileHandler.on_error()
+        if not self._failing:
+            self._failing = True
+            log.error(
+                "cannot capture served texts to %s (%s); requests are still served, failed "
+                "writes are counted in /metrics as fullcycle_capture_errors_total",
+                self.path,
+                exc,
+            )
+
+    def _rotate_if_due(self, incoming: int) -> None:
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._opened_at = time.time()
+            return
+        if self._opened_at is None:
+            self._opened_at = self.path.stat().st_mtime if size else time.time()
+        too_big = size and size + incoming > self.max_bytes
+        too_old = size and time.time() - self._opened_at >= self.rotate_s
+        if too_big or too_old:
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+            os.replace(self.path, self.path.with_name(f"{self.path.name}.{stamp}"))
+            self._opened_at = time.time()
+            self._enforce_cap()
+
+    def _enforce_cap(self) -> None:
+        """Delete the oldest rotated files until everything kept fits in keep_bytes."""
+        rotated = sorted(self.path.parent.glob(f"{self.path.name}.*"))
+        sizes = {p: p.stat().st_size for p in rotated}
+        total = sum(sizes.values())
+        for path in rotated:
+            if total <= self.keep_bytes:
+                break
+            path.unlink(missing_ok=True)
+            total -= sizes[path]
+            log.info("capture cap (%d bytes) reached: deleted %s", self.keep_bytes, path)
+
+
+LOGGING_CONFIG = """
+version: 1
+disable_existing_loggers: false
+loggers:
+  bentoml_monitor_data:
+    level: INFO
+    handlers: [bentoml_monitor_data]
+    propagate: false
+  bentoml_monitor_schema:
+    level: INFO
+    handlers: [bentoml_monitor_schema]
+    propagate: false
+handlers:
+  bentoml_monitor_data:
+    class: fullcycle.serve.traffic.CappedFileHandler
+    level: INFO
+    formatter: bentoml_json
+    filename: '{data_filename}'
+    max_bytes: %(max_bytes)d
+    rotate_s: %(rotate_s)d
+    keep_bytes: %(keep_bytes)d
+  bentoml_monitor_schema:
+    class: fullcycle.serve.traffic.CappedFileHandler
+    level: INFO
+    formatter: bentoml_json
+    filename: '{schema_filename}'
+    max_bytes: 1048576
+    keep_bytes: 1048576
+formatters:
+  bentoml_json:
+    class: pythonjsonlogger.jsonlogger.JsonFormatter
+    format: "()"
+    validate: false
+"""
+
+
+class Traffic:
+    """What the service calls: `record(texts, predictions)` logs one row per text through
+    `bentoml.monitor`, masked first; it never raises."""
+
+    def __init__(
+        self,
+        capture_dir: str | os.PathLike[str],
+        model_version: str,
+        mask: Callable[[str], str],
+        sink: str = "file",
+        max_bytes: int = 64 << 20,
+        rotate_s: int = 86400,
+        keep_bytes: int = 1 << 30,
+        on_error: Callable[[], None] | None = None,
+    ) -> None:
+        self.capture_dir = Path(capture_dir).absolute()
+        self.model_version = model_version
+        self.mask = mask
+        self.errors = 0
+        self._on_error = on_error
+        self._failing = False
+        CappedFileHandler.on_error = self._count
+        _fresh_monitor()
+        if sink == "otlp":
+            self.monitor_class, self.options = "otlp", {}
+        else:
+            config = LOGGING_CONFIG % {
+                "max_bytes": max_bytes,
+                "rotate_s": rotate_s,
+                "keep_bytes": keep_bytes,
+            }
+            handle, name = tempfile.mkstemp(prefix="fullcycle-capture-", suffix=".yaml")
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(config)
+            self.monitor_class = "default"
+            self.options = {"log_path": str(self.capture_dir), "log_config_file": name}
+
+    @property
+    def path(self) -> Path:
+        return data_dir(self.capture_dir)
+
+    def _count(self) -> None:
+        self.errors += 1
+        if self._on_error is not None:
+            self._on_error()
+
+    def record(self, texts: Sequence[str], predictions: Sequence[dict[str, Any]]) -> None:
+        import bentoml
+
+        now = datetime.now(UTC).isoformat(timespec="microseconds")
+        try:
+            # BentoML creates the folders when it first writes (and raises if it cannot)
+            with bentoml.monitor(
+                MONITOR_NAME, monitor_class=self.monitor_class, monitor_options=self.options
+            ) as mon:
+                for text, pred in zip(texts, predictions, strict=True):
+                    mon.log(self.mask(text), name="text", role="feature", data_type="categorical")
+                    mon.log(
+                        pred["label"], name="predicted", role="prediction", data_type="categorical"
+                    )
+                    mon.log(
+                        round(float(pred["score"]), 6),
+                        name="score",
+                        role="prediction",
+                        data_type="numerical",
+                    )
+                    mon.log(
+                        self.model_version, name="model", role="feature", data_type="categorical"
+                    )
+                    mon.log(now, name="time", role="feature", data_type="categorical")
+            if self._failing:
+                self._failing = False
+                log.warning("capture works again: writing to %s", self.path)
+        except Exception as exc:
+            _reset_monitor_context()
+            self._count()
+            if not self._failing:
+                self._failing = True
+                log.error(
+                    "cannot capture served texts to %s (%s); requests are still served, failed "
+                    "writes are counted in /metrics as fullcycle_capture_errors_total",
+                    self.path,
+                    exc,
+                )
+
+
+def _fresh_monitor() -> None:
+    """BentoML keeps one monitor per name for the life of the process, with the options it was
+    first made with: a new Traffic (another directory, e.g. in tests) must start a new one. Its
+    "Column name ... is duplicated" warnings (one per column when the first record holds several
+    rows) are noise: the schema is the first row's."""
+    from bentoml._internal.monitoring import api
+
+    api._MONITOR_INSTANCES.pop(MONITOR_NAME, None)
+    logging.getLogger("bentoml._internal.monitoring.base").setLevel(logging.ERROR)
+
+
+def _reset_monitor_context() -> None:
+    """An exception inside `bentoml.monitor` leaves its per-request context set, and the next
+    record in the same context would fail BentoML's own assertion: clear it."""
+    from bentoml._internal.monitoring import base
+
+    base.MON_DATAS_VAR.set(None)
+    base.MON_COLUMN_VAR.set(None)

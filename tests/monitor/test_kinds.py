@@ -1,0 +1,69 @@
+# ruff: noqa: F811  (pytest fixtures imported from test_checks are parameters here)
+"""The kind of drift: a topic-mix shift, a new domain and a quality drop are told apart, and labels
+the model does not know are reported, never scored as errors."""
+
+from __future__ import annotations
+
+import pandas as pd
+from omegaconf import OmegaConf
+
+from fullcycle.monitor.checks import Baseline, evaluate
+from fullcycle.monitor.kinds import classify, describe
+
+from .conftest import docstrings
+from .test_checks import seed42, verdicts  # noqa: F401 (a fixture)
+
+
+def kinds_of(cfg, scorer, seed42, current, baseline=None, **settings):
+    _, reference = seed42
+    cur = scorer(current) if isinstance(current, pd.DataFrame) else current
+    _, checks = evaluate(reference, cur, cfg.monitor, 42, scorer.labels, baseline)
+    monitor = OmegaConf.merge(cfg.monitor, {"kinds": settings}) if settings else cfg.monitor
+    return classify(reference, cur, checks, monitor, scorer.labels), checks
+
+
+def test_one_known_topic_is_a_topic_mix_shift_that_only_warns(cfg, scorer, seed42):
+    parts, _ = seed42
+    held_out = pd.concat([parts["val"], parts["test"], parts["production"]])
+    current = scorer(held_out[held_out["label"] == "sports"])
+    current.predicted = current.texts.texts["label"].to_numpy()  # a confident, correct model
+    kinds, checks = kinds_of(cfg, scorer, seed42, current)
+    assert kinds["found"] == {"topic_mix": True, "new_domain": False, "quality_drop": False}, (
+        kinds["evidence"],
+        verdicts(checks),
+    )
+    assert not kinds["fails_gate"]  # default: a topic-mix shift warns
+    assert kinds["label_shares"]["current"]["sports"] == 1.0
+    text = "\n".join(describe(kinds))
+    assert "kind: topic-mix shift (warning only)" in text and "sports" in text and "-> 100%" in text
+    strict, _ = kinds_of(cfg, scorer, seed42, current, fail_on=["topic_mix"])
+    assert strict["fails_gate"]
+
+
+def test_texts_from_another_domain_are_a_new_domain(cfg, scorer, seed42):
+    current = pd.DataFrame({"text": docstrings(), "label": None})
+    kinds, checks = kinds_of(cfg, scorer, seed42, current)
+    assert kinds["found"]["new_domain"] and not kinds["found"]["topic_mix"], verdicts(checks)
+    assert kinds["fails_gate"]
+    assert kinds["evidence"]["new_domain"]["unseen_words"]
+    assert "kind: new domain (fails the gate)" in describe(kinds)
+
+
+def test_worse_accuracy_is_a_quality_drop_and_unknown_labels_are_not_errors(cfg, scorer, seed42):
+    parts, _ = seed42
+    production = parts["production"]
+    baseline = Baseline(accuracy=0.99, rows=300)
+    kinds, _ = kinds_of(cfg, scorer, seed42, production, baseline)
+    assert kinds["found"]["quality_drop"] and kinds["fails_gate"]
+    # the same texts, half relabelled with a label the model has never seen
+    unknown = production.assign(
+        label=["weather" if i % 2 else x for i, x in enumerate(production["label"])]
+    )
+    kinds2, checks2 = kinds_of(cfg, scorer, seed42, unknown, baseline)
+    assert kinds2["unknown_labels"] == {"weather": len(production) // 2}
+    assert "unknown labels (not scored): weather" in "\n".join(describe(kinds2))
+    accuracy = {c.name: c for c in checks2}.get("accuracy_drop")
+    labelled = production.iloc[::2]
+    predicted = scorer(labelled).predicted
+    expected = 0.99 - float((predicted == labelled["label"].to_numpy()).mean())
+    assert accuracy is not None and abs(accuracy.score - expected) < 1e-9  # known labels only
