@@ -94,7 +94,7 @@ def test_misclassified_and_unread_text_are_marked():
     assert f" fell… ({500 - page.UNREAD_SHOWN} more characters)</span>" in html
 
 
-def test_colours_are_stable_and_signed():
-    assert page._colour(0.5, 1.0) == "rgba(0,150,60,0.4)"
-    assert page._colour(-1.0, 1.0) == "rgba(220,30,30,0.8)"
-    assert page._colour(0.0, 0.0) == "rgba(0,150,60,0.0)"
+def test_shades_are_signed_and_scaled_to_the_strongest_word():
+    assert page._shade(0.5, 1.0) == "p5" and page._shade(-1.0, 1.0) == "n10"
+    assert page._shade(0.01, 1.0) == "" and page._shade(0.0, 0.0) == ""
+    assert ".p10{background:rgba(0,150,60,0.80)}" in page.STYLE

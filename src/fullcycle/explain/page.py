@@ -28,11 +28,17 @@ table{border-collapse:collapse} td,th{border:1px solid #ddd;padding:.2rem .5rem;
 """
 
 
-def _colour(value: float, scale: float) -> str:
-    strength = min(abs(value) / scale, 1.0) if scale > 0 else 0.0
-    alpha = round(strength * 0.8, 2)
-    rgb = "0,150,60" if value >= 0 else "220,30,30"
-    return f"rgba({rgb},{alpha})"
+LEVELS = 10  # shades per direction: a class per shade keeps the page small
+STYLE += "".join(
+    f".p{k}{{background:rgba(0,150,60,{k * 0.08:.2f})}}.n{k}{{background:rgba(220,30,30,{k * 0.08:.2f})}}"
+    for k in range(1, LEVELS + 1)
+)
+
+
+def _shade(value: float, scale: float) -> str:
+    """The CSS class of a word: p1..p10 toward the class, n1..n10 away, "" for (near) nothing."""
+    level = round(min(abs(value) / scale, 1.0) * LEVELS) if scale > 0 else 0
+    return "" if level == 0 else f"{'p' if value >= 0 else 'n'}{level}"
 
 
 def highlight(explanation: Explanation) -> str:
@@ -41,9 +47,10 @@ def highlight(explanation: Explanation) -> str:
     scale = max((abs(a) for _, _, a in explanation.words), default=0.0)
     for start, end, attribution in explanation.words:
         parts.append(escape(text[cursor:start]))
+        shade = _shade(attribution, scale)
         parts.append(
-            f'<span style="background:{_colour(attribution, scale)}" '
-            f'title="{attribution:+.4f}">{escape(text[start:end])}</span>'
+            f'<span{f" class={shade}" if shade else ""} title="{attribution:+.4f}">'
+            f"{escape(text[start:end])}</span>"
         )
         cursor = end
     rest = text[cursor:]

@@ -10,6 +10,9 @@ the input schema, so BentoML answers 400 before a bad request can join, and fail
 Nothing calls a batchable API from another API (that deadlocks under the real server): /metadata
 is a plain route and all endpoints share `_predict`.
 
+POST /explain (one text -> each word's attribution) lives in fullcycle.explain.serving: it runs in
+its own thread and gives way to /classify's batches (the trade-off is written there).
+
 Settings are read at import (the input schema and batching options are fixed there): see
 fullcycle.serve.settings. The model: see fullcycle.serve.model.
 """
