@@ -68,6 +68,7 @@ def clone(tmp_path: Path, news_csv: Path) -> Path:
     return root
 
 
+@pytest.mark.timeout(1800)  # two full tiny pipelines and a bento: minutes, many more on a busy box
 def test_the_readme_lifecycle_runs_verbatim(clone, github, monkeypatch):
     to_pr, after_merge = readme_blocks()
     assert [line.split()[1] for line in to_pr] == [

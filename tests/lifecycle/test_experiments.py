@@ -8,6 +8,7 @@ from pathlib import Path
 from fullcycle.cli import main
 from fullcycle.lifecycle import experiments
 from tests.conftest import run
+from tests.lifecycle.conftest import EXP_FLAGS
 
 
 def test_experiments_come_from_dvc_api(sandbox):
@@ -34,8 +35,10 @@ def test_heads_committed_run_is_ranked_and_wins_when_it_is_best(sandbox, github,
     Path("reports/eval/metrics.json").write_text(json.dumps(metrics))
     sandbox.git("add", "dvc.lock", "params.yaml", "reports", "data/.gitignore")
     sandbox.git("commit", "-qm", "Train on news.csv")
-    # an experiment of HEAD: evaluate re-runs (its metrics differ from dvc.lock), train is cached
-    run(sandbox.root, "dvc", "exp", "run", "-q", "-n", "rerun", "evaluate")
+    # an experiment of HEAD with good's params (dvc exp run recomposes conf/, so -S them again):
+    # evaluate re-runs (its metrics differ from dvc.lock), train is restored by the run-cache
+    flags = [*EXP_FLAGS, "-S", "train.lr=0.0001"]
+    run(sandbox.root, "dvc", "exp", "run", "-q", "-n", "rerun", *flags, "evaluate")
     head, runs = experiments.listing("HEAD")
     assert [r.name for r in runs] == ["rerun"]
     assert runs[0].metric("test.f1_macro") < head.metric("test.f1_macro") == 0.99

@@ -43,7 +43,10 @@ def test_pr_comment_is_posted_once_and_edited_in_place(
 def test_pr_comment_without_token_prints_the_comment(sandbox, capsys):
     assert main(["pr-comment", "--pr", "3", "--base", "main"]) == 0
     out = capsys.readouterr().out
-    assert "GITHUB_TOKEN is not set: not posting" in out and "this PR against `main`" in out
+    assert (
+        "GITHUB_TOKEN is not set: not posting" in out
+        and "this PR's pipeline run against `main`'s committed results" in out
+    )
 
 
 def test_pr_comment_with_an_unknown_base(sandbox, capsys):
