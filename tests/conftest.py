@@ -165,3 +165,24 @@ def optimized_model(trained_model: Path) -> Path:
     with contextlib.chdir(root), _torch_threads(1):
         stage.run(params.load())
     return root / "models" / "optimized"
+
+
+@pytest.fixture(scope="session")
+def optimized_fp32(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """models/optimized/ with the fp32 variant (optimize.preference=[fp32]): ONNX Runtime with
+    scores that do not depend on batch-mates (int8's per-batch activation scale makes them move
+    by ~1e-4, as much as the tiny model's scores differ between texts)."""
+    from omegaconf import OmegaConf
+
+    from fullcycle import params
+    from fullcycle.optimize import stage
+
+    root = tmp_path_factory.mktemp("fp32")
+    source = trained_model.parents[1]
+    shutil.copytree(source / "models" / "classifier", root / "models" / "classifier")
+    shutil.copytree(source / "data" / "processed", root / "data" / "processed")
+    cfg = params.load(source / "params.yaml")
+    cfg.optimize.preference = ["fp32"]
+    with contextlib.chdir(root), _torch_threads(1):
+        stage.run(OmegaConf.create(cfg))
+    return root / "models" / "optimized"

@@ -27,13 +27,13 @@ AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, trained_model: Path, optimized_model: Path):
+def server(tmp_path_factory: pytest.TempPathFactory, trained_model: Path, optimized_fp32: Path):
     # max_batch_size < max_texts: one request's texts may span two forward passes;
-    # the default runtime (onnx) serves the optimize stage's variant
+    # the default runtime (onnx) serves the optimize stage's fp32 variant (int8: test_runtime.py)
     root = serve_project(
         tmp_path_factory.mktemp("served"),
         trained_model,
-        optimized_model,
+        optimized_fp32,
         max_texts=MAX_TEXTS,
         max_chars=MAX_CHARS,
         max_batch_size=4,
