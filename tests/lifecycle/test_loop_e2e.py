@@ -12,6 +12,7 @@ import time
 
 import httpx
 import pandas as pd
+import pytest
 
 from fullcycle.classifier import Classifier
 from fullcycle.data.clean import clean_text
@@ -32,6 +33,9 @@ def first_sentence(text: str) -> str:
     return body.split(". ")[0].strip() + "."
 
 
+# two trainings, a served model and a DVC experiment: minutes on a shared 2-core machine
+@pytest.mark.slow
+@pytest.mark.timeout(2400)
 def test_capture_to_retrained_model(tmp_path, github, monkeypatch, capsys):
     from fullcycle.cli import main
 
