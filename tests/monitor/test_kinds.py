@@ -5,13 +5,20 @@ the model does not know are reported, never scored as errors."""
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from omegaconf import OmegaConf
 
 from fullcycle.monitor.checks import Baseline, evaluate
 from fullcycle.monitor.kinds import classify, describe
 
 from .conftest import docstrings
-from .test_checks import seed42, verdicts  # noqa: F401 (a fixture)
+from .test_checks import splits, verdicts
+
+
+@pytest.fixture(scope="module")
+def seed42(bbc, cfg, scorer):
+    parts = splits(bbc, cfg, 42)
+    return parts, scorer(parts["train"])
 
 
 def kinds_of(cfg, scorer, seed42, current, baseline=None, **settings):

@@ -5,6 +5,7 @@ dropping repeats and every text the training data already has, the `label.export
 - uncertain: the least confident predictions (the served score),
 - drift: the texts most unlike the training texts — a TF-IDF domain classifier's out-of-fold
   probability that a text is traffic, not training data (the same idea as the monitor's text check),
+  among a seeded sample of `label.export.max_fit_rows` texts,
 - random: a seeded random control sample, so the labelled slice also measures ordinary traffic.
 Writes FILE (Label Studio import JSON: `data.text`, the model's prediction as a pre-annotation), the
 labelling config beside it (.xml) and a plain CSV (.csv) with an empty `label` column to fill in.
@@ -27,14 +28,13 @@ from fullcycle.errors import FullcycleError
 from fullcycle.io import atomic_path, write_text
 from fullcycle.label import studio
 from fullcycle.label.importer import existing_rows, project_labels
+from fullcycle.monitor.batches import traffic_batches
 
 REASONS = ("uncertain", "drift", "random")
 
 
 def traffic(monitor: DictConfig) -> pd.DataFrame:
     """Every versioned batch, one row per distinct (cleaned) text: text, predicted, score, model."""
-    from fullcycle.monitor.inputs import traffic_batches
-
     batches = traffic_batches(monitor)
     if not batches:
         raise FullcycleError(
@@ -50,24 +50,28 @@ def traffic(monitor: DictConfig) -> pd.DataFrame:
     return frame.drop_duplicates(subset="text", keep="last").reset_index(drop=True)
 
 
-def drift_scores(candidates: pd.Series, training: pd.Series, max_fit: int, seed: int) -> np.ndarray:
-    """Out-of-fold probability that each candidate text is traffic rather than training text."""
+def drift_scores(
+    candidates: pd.Series, training: pd.Series, max_rows: int, seed: int
+) -> np.ndarray:
+    """Out-of-fold probability that a candidate text is traffic rather than training text, for a
+    seeded sample of at most `max_rows` candidates (NaN for the rest: 100k texts would cost
+    minutes of TF-IDF for the same top few hundred)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_predict
 
+    scores = np.full(len(candidates), np.nan)
     rng = np.random.default_rng(seed)
-    fit = np.sort(rng.choice(len(candidates), min(len(candidates), max_fit), replace=False))
-    texts = pd.concat([training, candidates.iloc[fit]], ignore_index=True)
-    y = np.r_[np.zeros(len(training)), np.ones(len(fit))]
-    vectorizer = TfidfVectorizer(max_features=50000, sublinear_tf=True, min_df=2)
-    x = vectorizer.fit_transform(texts)
-    model = LogisticRegression(max_iter=1000, class_weight="balanced")
-    if min(len(training), len(fit)) < 3:  # too few to cross-validate: everything looks the same
-        return np.full(len(candidates), 0.5)
+    pool = np.sort(rng.choice(len(candidates), min(len(candidates), max_rows), replace=False))
+    if min(len(training), len(pool)) < 3:  # too few to cross-validate: nothing stands out
+        scores[pool] = 0.5
+        return scores
+    texts = pd.concat([training, candidates.iloc[pool]], ignore_index=True)
+    y = np.r_[np.zeros(len(training)), np.ones(len(pool))]
+    x = TfidfVectorizer(max_features=50000, sublinear_tf=True, min_df=2).fit_transform(texts)
+    model = LogisticRegression(solver="liblinear", class_weight="balanced")
     oof = cross_val_predict(model, x, y, cv=3, method="predict_proba")[:, 1]
-    scores = model.fit(x, y).predict_proba(vectorizer.transform(candidates))[:, 1]
-    scores[fit] = oof[len(training) :]  # texts it learned from are scored out of fold
+    scores[pool] = oof[len(training) :]
     return scores
 
 
@@ -80,7 +84,7 @@ def choose(frame: pd.DataFrame, n: int, shares: dict[str, float], seed: int) -> 
     quota["random"] += n - sum(quota.values())
     order = {
         "uncertain": frame["score"].to_numpy().argsort(kind="stable"),
-        "drift": (-frame["drift"].to_numpy()).argsort(kind="stable"),
+        "drift": np.nan_to_num(-frame["drift"].to_numpy(), nan=np.inf).argsort(kind="stable"),
         "random": np.random.default_rng(seed).permutation(len(frame)),
     }
     taken: dict[int, str] = {}
@@ -122,7 +126,10 @@ def main(args: argparse.Namespace) -> int:
             row.predicted,
             row.score,
             row.model,
-            {"reason": row.reason, "drift_score": round(float(row.drift), 4)},
+            {
+                "reason": row.reason,
+                "drift_score": None if np.isnan(row.drift) else round(float(row.drift), 4),
+            },
         )
         for row in chosen.itertuples()
     ]

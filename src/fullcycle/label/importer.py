@@ -30,7 +30,8 @@ from fullcycle.io import atomic_path
 from fullcycle.label.merge import labelled_files
 from fullcycle.label.studio import read_labelled
 from fullcycle.lifecycle import records
-from fullcycle.lifecycle.gitutil import dirty_files, dvc, dvc_remote, git, repo_root
+from fullcycle.lifecycle.gitutil import dirty_files, git, repo_root
+from fullcycle.lifecycle.traffic import track
 
 
 def project_labels(data: DictConfig) -> list[str]:
@@ -143,11 +144,8 @@ def _commit(src: Path, new: pd.DataFrame, added: list[str], data: DictConfig) ->
     try:
         with atomic_path(dest) as tmp:
             tmp.write_text(body, encoding="utf-8")
-        dvc("add", "-q", str(dest))
+        remote = track(dest)
         md5 = yaml.safe_load(dvc_file.read_text())["outs"][0]["md5"]
-        remote = dvc_remote()
-        if remote:
-            dvc("push", "-q", "-r", remote, str(dvc_file))
         record = records.LabelImport(
             str(src), str(dest), len(new), md5, ",".join(added) if added else "none"
         )

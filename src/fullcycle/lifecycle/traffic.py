@@ -11,6 +11,7 @@ No new rows: exit 0, nothing written. No captured traffic at all: an error (is c
 from __future__ import annotations
 
 import argparse
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +20,7 @@ import pandas as pd
 
 from fullcycle.errors import FullcycleError
 from fullcycle.lifecycle import records
-from fullcycle.lifecycle.gitutil import dirty_files, dvc, dvc_remote, git, repo_root, rev_parse
+from fullcycle.lifecycle.gitutil import dirty_files, git, repo_root, rev_parse
 
 SETTLE_S = 2.0  # rows younger than this wait for the next snapshot (see the module docstring)
 COLUMNS = ["time", "text", "predicted", "score", "model", "request_id"]
@@ -76,6 +77,29 @@ def _epoch(stamp: str) -> float:
     return datetime.fromisoformat(stamp).timestamp()
 
 
+def track(path: Path) -> str | None:
+    """`dvc add` the file and push it to the default DVC remote when there is one; returns the
+    remote's name. In-process (one DVC import instead of three `dvc` processes: seconds saved)."""
+    from dvc.exceptions import DvcException
+    from dvc.repo import Repo
+
+    dvc_log = logging.getLogger("dvc")
+    level = dvc_log.level
+    dvc_log.setLevel(logging.WARNING)  # its "to track the changes with git, run" hint: we do
+    try:
+        with Repo(".") as repo:
+            repo.scm_context.quiet = True
+            repo.add(str(path))
+            remote = repo.config["core"].get("remote")
+            if remote:
+                repo.push(targets=[f"{path}.dvc"], remote=remote)
+    except DvcException as exc:
+        raise FullcycleError(f"DVC could not track or push {path}: {exc}") from None
+    finally:
+        dvc_log.setLevel(level)
+    return remote
+
+
 def batch_path(out_dir: Path, now: datetime) -> Path:
     """YYYY-MM-DD_HHMM.parquet; a second snapshot in the same minute gets the seconds too."""
     path = out_dir / f"{now:%Y-%m-%d_%H%M}.parquet"
@@ -127,10 +151,7 @@ def snapshot(args: argparse.Namespace) -> int:
 
         with atomic_path(out) as tmp:
             frame.to_parquet(tmp, index=False)
-        dvc("add", "-q", str(out))
-        remote = dvc_remote()
-        if remote:
-            dvc("push", "-q", "-r", remote, str(dvc_file))
+        remote = track(out)
         if not args.no_commit:
             git("add", "--", str(dvc_file), str(ignore))
             body = (
