@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from test_checks are parameters here)
 """The kind of drift: a topic-mix shift, a new domain and a quality drop are told apart, and labels
 the model does not know are reported, never scored as errors."""
 
