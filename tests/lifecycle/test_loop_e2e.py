@@ -13,7 +13,7 @@ import time
 import httpx
 import pandas as pd
 import pytest
-from fullcycle.serve.capture import mask
+from fullcycle.serve.pii import mask_pii as mask
 
 from fullcycle.classifier import Classifier
 from fullcycle.data.clean import clean_text
