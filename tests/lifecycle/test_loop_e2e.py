@@ -13,12 +13,12 @@ import time
 import httpx
 import pandas as pd
 import pytest
-from fullcycle.serve.pii import mask_pii as mask
 
 from fullcycle.classifier import Classifier
 from fullcycle.data.clean import clean_text
 from fullcycle.data.sources import read_bbc_news
 from fullcycle.serve import launch
+from fullcycle.serve.pii import mask_pii as mask
 from tests.conftest import BIN, SMALL, git, make_project, run
 from tests.lifecycle.conftest import EXP_FLAGS, set_gate
 
