@@ -81,10 +81,13 @@ def validate(
     text_col: str = "text",
     label_col: str = "label",
     on_conflict: str = "error",
+    require_every_label: bool = True,
 ) -> Validation:
     """Clean `table` (columns text, label; index = 1-based row; attrs["lines"] optional) and check it.
 
     With `require_labels=False` (unlabelled traffic), missing labels are allowed and no class checks run.
+    With `require_every_label=False` (a labelled slice joining the data), a declared label may have no
+    rows; its rows must still use declared labels.
     """
     if on_conflict not in ON_CONFLICT:
         raise FullcycleError(
@@ -128,7 +131,7 @@ def validate(
     result.duplicates = len(frame) - len(deduped)
 
     tail: list[Problem] = []  # about the whole file, after the rows
-    if require_labels and labels is not None:
+    if require_labels and require_every_label and labels is not None:
         present = set(deduped["label"])
         for name in (str(x) for x in labels):
             if name not in present:
