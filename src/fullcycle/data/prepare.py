@@ -120,7 +120,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         tmp_dir.mkdir()
         for name in SPLITS:
             splits[name].to_parquet(tmp_dir / f"{name}.parquet", index=False)
-        labelled_test.to_parquet(tmp_dir / LABELLED_TEST, index=False)
+        if len(labelled_test):  # only with labelled data: without it, data/processed is as before
+            labelled_test.to_parquet(tmp_dir / LABELLED_TEST, index=False)
         (tmp_dir / "labels.json").write_text(json.dumps(labels, indent=2) + "\n", encoding="utf-8")
         tmp_summary.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     log.info("prepared %s rows: %s", summary["rows"]["total"], summary["rows"])
