@@ -40,8 +40,13 @@ SHIPPED = (
     "io.py",
     "params.py",
     "provenance.py",
-    "explain",  # POST /explain
-    "optimize",  # the ONNX runtime of the served variant
+    # POST /explain: the endpoint and its attributions, not the explain stage
+    "explain/__init__.py",
+    "explain/serving.py",
+    "explain/attribute.py",
+    # the ONNX Runtime model of the served variant, not the optimize stage
+    "optimize/__init__.py",
+    "optimize/onnx_model.py",
     "serve",
 )
 
@@ -122,6 +127,7 @@ def stage_code(target: Path) -> None:
                 source, target / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
             )
         else:
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target / name)
 
 
