@@ -31,11 +31,24 @@ def results(root, f1: float) -> None:
             "checks": {c: {"score": 0.5, "threshold": 0.6, "drift": False} for c in "abcdefgh"},
         },
         "dvclive/metrics.json": {"train": {"loss": 0.7}, "val": {"f1_macro": f1}, "step": 9},
+        "reports/optimize/summary.json": {
+            "chosen": "int8",
+            "served": {"accuracy": f1, "f1_macro": f1, "agreement": 0.99, "size_mb": 22.9},
+            "torch_fp32": {"accuracy": f1, "f1_macro": f1, "agreement": 1.0, "size_mb": 90.9},
+        },
     }
     for name, data in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(json.dumps(data))
-    for name in ("data/processed/a", "models/classifier/a", "bentos/classifier.bento"):
+    for name in (
+        "data/processed/a",
+        "models/classifier/a",
+        "models/optimized/a",
+        "bentos/classifier.bento",
+        "reports/explain/index.html",
+        "reports/explain/summary.json",
+        "reports/optimize/card.md",
+    ):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text("a")
     (root / "reports/model_card.md").write_text("card")
@@ -50,6 +63,7 @@ def test_only_compared_numbers_are_metrics():
         "reports/baseline/metrics.json",
         "reports/drift/summary.json",
         "reports/eval/metrics.json",
+        "reports/optimize/summary.json",
     ]
 
 
@@ -58,7 +72,10 @@ def test_the_readme_exp_show_recipe_fits_120_columns(tmp_path):
     recipe = re.search(r"^dvc exp show --csv.*?column -ts,$", readme, re.S | re.M).group(0)
     root = make_project(tmp_path / "project", ["model=tiny"])
     with (root / ".gitignore").open("a") as ignore:  # DVC-cached outputs stay out of git
-        ignore.write("/bentos/classifier.bento\n/reports/drift/report.html\n/data/processed\n")
+        ignore.write(
+            "/bentos/classifier.bento\n/reports/drift/report.html\n/data/processed\n"
+            "/reports/explain/index.html\n/models/optimized\n"
+        )
     results(root, 0.972)
     git(root, "add", "-A")
     git(root, "commit", "-qm", "results")
