@@ -66,7 +66,7 @@ def test_a_tpe_study_runs_each_trial_as_a_dvc_experiment(tuned_project, capsys):
     complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
     assert len(complete) >= 2  # the median pruner starts judging after 2 finished trials
     # each finished trial is an experiment named <study>-<number>, listed by `dvc exp show`
-    _, exps = experiments.show()  # `dvc exp show --json`
+    _, exps = experiments.listing()  # dvc.api.exp_show
     by_name = {e.name: e for e in exps}
     for t in complete:
         exp = by_name[f"s-{t.number}"]
