@@ -21,7 +21,13 @@ from fullcycle.tune import study as studies
 from tests.conftest import run
 
 # each trial is a real `dvc exp run` (a few seconds on an idle 2-core machine, minutes on a busy one)
-pytestmark = [pytest.mark.usefixtures("one_thread"), pytest.mark.timeout(1800)]
+# Nine real `dvc exp run` trials in all: minutes each on 2 cores, so `slow` (`make test-all` runs them);
+# the fast suite keeps the search-space, trial and LoRA tests.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.usefixtures("one_thread"),
+    pytest.mark.timeout(1800),
+]
 
 # every trial: the tiny model, 20 texts per class, 2 epochs
 FIXED = ["-S", "model=tiny", "-S", "data.max_per_class=20", "-S", "trainer.max_epochs=2"]
