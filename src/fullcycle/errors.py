@@ -40,9 +40,10 @@ class Problem:
 
 
 class DataError(FullcycleError):
-    """An input data file failed validation; carries every problem found (up to a cap)."""
+    """An input data file failed validation; carries every problem found (up to a cap).
 
-    exit_code = 1
+    Bad input is an error (exit 2) for every command that needs the data; only `data validate`,
+    whose verdict was asked for, exits 1 on it."""
 
     def __init__(self, problems: list[Problem], total: int | None = None, hint: str = "") -> None:
         self.problems = problems

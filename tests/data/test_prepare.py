@@ -127,3 +127,17 @@ def test_conflicts_resolved_by_majority_are_counted_in_the_summary(tmp_path):
     assert processed.set_index("text").loc["b text 3", "label"] == "a"
     saved = json.loads((tmp_path / "reports/data/summary.json").read_text())
     assert saved["conflicts"]["policy"] == "majority"
+
+
+def test_bad_data_is_an_error_for_prepare_and_a_verdict_for_validate(tmp_path, capsys):
+    rows = [{"text": f"{lab} text {i}", "label": lab} for lab in ("a", "b") for i in range(20)]
+    pd.DataFrame([*rows, {"text": "", "label": "a"}]).to_csv(tmp_path / "d.csv", index=False)
+    params.write(
+        tmp_path / "params.yaml",
+        Path(__file__).parents[2] / "conf",
+        ["data.source=file", "data.path=d.csv"],
+    )
+    assert main(["prepare"]) == 2  # exit 1 is the verdict a gate asks for; this is bad input
+    assert "row 41" in capsys.readouterr().err
+    assert main(["data", "validate", "d.csv"]) == 1  # `data validate` was asked for a verdict
+    assert "row 41" in capsys.readouterr().err

@@ -13,7 +13,7 @@ from fullcycle.data import prepare
 def test_declared_label_without_rows_is_refused(bare, news_csv, capsys):
     head = bare.git("rev-parse", "HEAD")
     labels = "business,entertainment,politics,sport,tech"  # 'sport': the data says 'sports'
-    assert main(["data", "add", str(news_csv), "--labels", labels]) == 1
+    assert main(["data", "add", str(news_csv), "--labels", labels]) == 2
     err = capsys.readouterr().err
     assert "label 'sports' on 40 rows" in err and "did you mean 'sport'?" in err
     assert "label 'sport' is declared (--labels / data.labels) but no valid row has it" in err
@@ -26,7 +26,7 @@ def test_labels_and_conflict_policy_are_saved_for_prepare(bare, news_csv, tmp_pa
     noisy = tmp_path / "noisy.csv"
     pd.concat([table, clash]).to_csv(noisy, index=False)
     labels = "business,entertainment,politics,sports,tech"
-    assert main(["data", "add", str(noisy), "--labels", labels]) == 1
+    assert main(["data", "add", str(noisy), "--labels", labels]) == 2
     assert "conflicting labels" in capsys.readouterr().err
     assert main(["data", "add", str(noisy), "--labels", labels, "--on-conflict", "drop"]) == 0
     cfg = params.load()

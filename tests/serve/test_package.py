@@ -68,7 +68,7 @@ def test_a_fresh_bentoml_home_imports_and_serves_the_archive(packaged, tmp_path)
     assert metadata["runtime"]["source_version"] == meta["version"]
     assert meta["source"] == "model store" and meta["name"].startswith("fullcycle-classifier:")
     assert meta["metrics"] == METRICS and meta["labels"] == LABELS
-    assert meta["git_commit"] == git(packaged, "rev-parse", "HEAD")  # stamped at package time
+    assert "git_commit" not in meta  # a DVC output: stamped by a release, not by the stage
     trained = read_meta(packaged / "models" / "classifier")["data"]
     assert meta["data_hash"] == trained["md5"] and meta["data_hash"].endswith(".dir")  # DVC's
     assert [p["label"] in LABELS for p in predictions] == [True, True]
@@ -80,7 +80,7 @@ def test_the_model_store_entry_carries_the_model_card(packaged):
     stored = bentoml.models.get("fullcycle-classifier:latest")
     card = stored.info.metadata
     assert card["metrics"] == METRICS and card["labels"] == LABELS
-    assert card["data_hash"] and card["git_commit"] and card["params"]
+    assert card["data_hash"] and card["params"] and "git_commit" not in card
     assert stored.tag.version == card["version"]
 
 
@@ -88,10 +88,13 @@ def test_the_bento_version_is_the_models_so_packaging_twice_gives_the_same_tag(p
     import bentoml
 
     model = bentoml.models.get("fullcycle-classifier:latest")
+    archive = packaged / "bentos" / "classifier.bento"
+    first = archive.read_bytes()
     again = run(packaged, "fullcycle", "package")
     assert f"as bento fullcycle-classifier:{model.tag.version}," in again.stdout
     versions = [b.tag.version for b in bentoml.bentos.list("fullcycle-classifier")]
     assert versions.count(model.tag.version) == 1
+    assert archive.read_bytes() == first  # rebuilt a second later: the same bytes (dvc.lock too)
 
 
 def test_a_release_version_names_the_bento_and_rebuilding_it_replaces_it(
@@ -104,6 +107,11 @@ def test_a_release_version_names_the_bento_and_rebuilding_it_replaces_it(
         assert package.main(version="v9.9.9") == 0
         assert "as bento fullcycle-classifier:v9.9.9," in capsys.readouterr().out
     assert [b.tag.version for b in bentoml.bentos.list("fullcycle-classifier")].count("v9.9.9") == 1
+    released = bentoml.bentos.get("fullcycle-classifier:v9.9.9")
+    tags = [m.tag for m in released.info.all_models if m.tag.name == "fullcycle-classifier"]
+    model = bentoml.models.get(tags[0])  # a release stamps its commit
+    assert model.info.metadata["git_commit"] == git(packaged, "rev-parse", "HEAD")
+    assert model.info.labels["git_commit"] == git(packaged, "rev-parse", "HEAD")[:12]
 
 
 def test_package_without_an_evaluated_model_says_what_to_run(project, trained_model):

@@ -40,13 +40,17 @@ def data_config(args: argparse.Namespace) -> DictConfig:
 
 def validate(args: argparse.Namespace) -> int:
     data = data_config(args)
-    result = load_and_validate(data, path=args.path, require_labels=not args.no_labels)
-    if not result.ok:
-        raise DataError(
-            result.problems[: int(data.max_errors)],
-            total=len(result.problems),
-            hint=f"{args.path} is not valid: fix the rows above and validate again.",
-        )
+    try:
+        result = load_and_validate(data, path=args.path, require_labels=not args.no_labels)
+        if not result.ok:
+            raise DataError(
+                result.problems[: int(data.max_errors)],
+                total=len(result.problems),
+                hint=f"{args.path} is not valid: fix the rows above and validate again.",
+            )
+    except DataError as exc:
+        exc.exit_code = 1  # "invalid" is the verdict `data validate` was asked for
+        raise
     clean = result.clean
     classes = clean["label"].value_counts().sort_index()
     print(

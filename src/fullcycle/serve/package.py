@@ -1,8 +1,8 @@
 """`fullcycle package`: the trained model, its evidence and the service, as one versioned artifact.
 
 1. save models/classifier into the BentoML model store (name serve.model_name, version = hash of
-   the model's bytes) with its model card: test metrics, params, and the provenance stamped now
-   (DVC's data hashes as dvc.lock and the raw data's .dvc file record them, the git commit); and
+   the model's bytes) with its model card: test metrics, params, and its provenance (DVC's data
+   hashes as dvc.lock and the raw data's .dvc file record them; a release adds its git commit); and
    models/optimized (the optimize stage's variant, served by ONNX Runtime) as `<name>-onnx`;
 2. build a bento from bentofile.yaml in a staged build context that holds only the modules the
    service needs (SHIPPED, which the package stage lists as its deps; no data, tests or caches can
@@ -10,7 +10,8 @@
    exactly this model with these limits. Its version is the model's (the hash of its bytes: the
    same model packaged twice is the same bento tag, rebuilt in place), or the release's
    (`fullcycle release` passes e.g. v0.2.0, so the bento carries the registry version);
-3. export it to serve.bento_path (bentos/classifier.bento, a DVC output). A teammate runs
+3. export it to serve.bento_path (bentos/classifier.bento, a DVC output), byte for byte the same
+   for the same inputs (serve/archive.py). A teammate runs
    `bentoml import bentos/classifier.bento` then `bentoml serve fullcycle-classifier:<version>`.
 """
 
@@ -26,6 +27,7 @@ import fullcycle
 from fullcycle.errors import FullcycleError
 from fullcycle.io import atomic_path
 from fullcycle.optimize.onnx_model import read_manifest
+from fullcycle.serve import archive
 from fullcycle.serve.model import METRICS_FILE, content_version, model_card
 from fullcycle.serve.runtime import check_source
 from fullcycle.serve.settings import ServeSettings, from_params
@@ -59,7 +61,9 @@ def save_model(model_dir: Path, name: str, card: dict[str, Any]):
     tag = f"{name}:{card['version']}"
     with contextlib.suppress(NotFound):
         bentoml.models.delete(tag)
-    labels = {"project": "fullcycle", "git_commit": str(card.get("git_commit", "unknown"))[:12]}
+    labels = {"project": "fullcycle"}
+    if card.get("git_commit"):  # a release's bento: the commit it was cut from
+        labels["git_commit"] = str(card["git_commit"])[:12]
     with bentoml.models.create(tag, labels=labels, metadata=card) as stored:
         shutil.copytree(model_dir, stored.path, dirs_exist_ok=True)
     return stored.tag
@@ -138,6 +142,8 @@ def main(version: str | None = None) -> int:
     serve = ServeSettings.from_mapping(values, where)  # no env overrides: DVC must reproduce this
     model_dir = Path(serve.model_dir)
     card = model_card(model_dir, project=".", metrics_path=METRICS_FILE)
+    if not version:  # the package stage's bento is a DVC output: a function of its inputs only.
+        card.pop("git_commit", None)  # A release (`version`) stamps the commit it is cut from.
     if "metrics" not in card:
         raise FullcycleError(
             f"{METRICS_FILE} not found: package only an evaluated model. Run `fullcycle evaluate` "
@@ -147,7 +153,6 @@ def main(version: str | None = None) -> int:
     pack_onnx = serve.runtime == "onnx" or optimized.is_dir()  # torch packs it too if there
     if pack_onnx:  # check before storing anything
         check_source(read_manifest(optimized), optimized, card["version"])
-    import bentoml
     from bentoml.exceptions import BentoMLException
 
     try:
@@ -159,7 +164,7 @@ def main(version: str | None = None) -> int:
             model_tag, serve, version=version or str(card["version"]), onnx_tag=onnx_tag
         )
         with atomic_path(serve.bento_path) as tmp:
-            bentoml.bentos.export_bento(bento.tag, str(tmp.resolve()))
+            archive.export_bento(bento, tmp)  # same model, code and settings: same bytes
     except BentoMLException as exc:
         raise FullcycleError(f"packaging {model_dir} failed in BentoML: {exc}") from None
     print(
