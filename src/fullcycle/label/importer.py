@@ -30,7 +30,7 @@ from fullcycle.io import atomic_path
 from fullcycle.label.merge import labelled_files
 from fullcycle.label.studio import read_labelled
 from fullcycle.lifecycle import records
-from fullcycle.lifecycle.gitutil import dirty_files, git, repo_root
+from fullcycle.lifecycle.gitutil import dirty_files, git, repo_root, undone_on_failure
 from fullcycle.lifecycle.traffic import track
 
 
@@ -144,8 +144,7 @@ def _commit(src: Path, new: pd.DataFrame, added: list[str], data: DictConfig) ->
     dirty = set(dirty_files()) & {str(dvc_file), str(ignore)}
     if dirty:
         raise FullcycleError(f"cannot import: {', '.join(sorted(dirty))} has uncommitted changes.")
-    saved = {p: p.read_bytes() if p.is_file() else None for p in (dvc_file, ignore)}
-    try:
+    with undone_on_failure(dest, dvc_file, ignore):
         with atomic_path(dest) as tmp:
             tmp.write_text(body, encoding="utf-8")
         remote = track(dest)
@@ -165,15 +164,6 @@ def _commit(src: Path, new: pd.DataFrame, added: list[str], data: DictConfig) ->
         )
         git("add", "--", str(dvc_file), str(ignore))
         git("commit", "-q", "-m", message, "--", str(dvc_file), str(ignore))
-    except BaseException:
-        git("reset", "-q", "--", str(dvc_file), str(ignore), check=False)
-        dest.unlink(missing_ok=True)
-        for path, content in saved.items():
-            if content is None:
-                path.unlink(missing_ok=True)
-            else:
-                path.write_bytes(content)
-        raise
     sha = git("rev-parse", "--short", "HEAD")
     pushed = (
         f"pushed to DVC remote '{remote}'" if remote else "no DVC remote configured (not pushed)"

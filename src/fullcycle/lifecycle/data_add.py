@@ -20,7 +20,14 @@ from fullcycle.data.commands import data_config, parse_labels
 from fullcycle.data.prepare import load_and_validate
 from fullcycle.errors import FullcycleError
 from fullcycle.lifecycle import conf, records
-from fullcycle.lifecycle.gitutil import dirty_files, dvc, dvc_remote, git, repo_root
+from fullcycle.lifecycle.gitutil import (
+    dirty_files,
+    dvc,
+    dvc_remote,
+    git,
+    repo_root,
+    undone_on_failure,
+)
 
 RAW_DIR = Path("data/raw")
 CONFIG = Path("conf/config.yaml")
@@ -51,8 +58,7 @@ def add(args: argparse.Namespace) -> int:
             "commit would sweep in. Commit or revert them first."
         )
 
-    saved = {p: p.read_bytes() if p.is_file() else None for p in [*touched, dest]}
-    try:
+    with undone_on_failure(*touched, dest):
         if src.resolve() != dest.resolve():
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, dest)
@@ -88,9 +94,6 @@ def add(args: argparse.Namespace) -> int:
             "--",
             *[str(p) for p in touched if p.exists()],
         )
-    except BaseException:
-        _restore(saved, touched)
-        raise
     sha = git("rev-parse", "--short", "HEAD")
     pushed = (
         f"pushed to DVC remote '{remote}'" if remote else "no DVC remote configured (not pushed)"
@@ -130,13 +133,3 @@ def switch_params(dest: Path, args: argparse.Namespace) -> None:
     if getattr(args, "labels", None):
         conf.set_value(FILE_OPTION, "labels", parse_labels(args.labels))
     params.write()
-
-
-def _restore(saved: dict[Path, bytes | None], touched: list[Path]) -> None:
-    """Put every touched file back as it was (and unstage it): a failed add leaves no trace."""
-    git("reset", "-q", "--", *[str(p) for p in touched], check=False)
-    for path, content in saved.items():
-        if content is None:
-            path.unlink(missing_ok=True)
-        else:
-            path.write_bytes(content)

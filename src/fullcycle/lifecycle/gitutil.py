@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from fullcycle.errors import FullcycleError
@@ -173,3 +174,22 @@ def push_data(revs: list[str], remote: str, repo: str | Path = ".") -> int:
             f"pushing data to the DVC remote '{remote}' failed: {exc}. Nothing was pushed to git; "
             "check `dvc remote list` and that the remote is reachable, then run the command again."
         ) from None
+
+
+@contextmanager
+def undone_on_failure(*paths: str | Path) -> Iterator[None]:
+    """Run the block; if it fails (Ctrl-C included), unstage `paths` and put each back as it was
+    before the block (deleting those that did not exist), then re-raise: a failed command that
+    writes files and commits them leaves no trace."""
+    files = [Path(p) for p in paths]
+    saved = {p: p.read_bytes() if p.is_file() else None for p in files}
+    try:
+        yield
+    except BaseException:
+        git("reset", "-q", "--", *map(str, files), check=False)
+        for path, content in saved.items():
+            if content is None:
+                path.unlink(missing_ok=True)
+            else:
+                path.write_bytes(content)
+        raise

@@ -20,7 +20,13 @@ import pandas as pd
 
 from fullcycle.errors import FullcycleError
 from fullcycle.lifecycle import records
-from fullcycle.lifecycle.gitutil import dirty_files, git, repo_root, rev_parse
+from fullcycle.lifecycle.gitutil import (
+    dirty_files,
+    git,
+    repo_root,
+    rev_parse,
+    undone_on_failure,
+)
 
 SETTLE_S = 2.0  # rows younger than this wait for the next snapshot (see the module docstring)
 COLUMNS = ["time", "text", "predicted", "score", "model", "request_id"]
@@ -137,7 +143,6 @@ def snapshot(args: argparse.Namespace) -> int:
         raise FullcycleError(
             f"cannot snapshot: {', '.join(sorted(dirty))} has uncommitted changes. Commit or revert."
         )
-    saved = {p: p.read_bytes() if p.is_file() else None for p in (dvc_file, ignore)}
     models = sorted(frame["model"].unique())
     record = records.TrafficSnapshot(
         path=str(out),
@@ -146,9 +151,9 @@ def snapshot(args: argparse.Namespace) -> int:
         to=str(frame["time"].iloc[-1]),
         models=",".join(models),
     )
-    try:
-        from fullcycle.io import atomic_path
+    from fullcycle.io import atomic_path
 
+    with undone_on_failure(out, dvc_file, ignore):
         with atomic_path(out) as tmp:
             frame.to_parquet(tmp, index=False)
         remote = track(out)
@@ -160,15 +165,6 @@ def snapshot(args: argparse.Namespace) -> int:
                 + ", ".join(f"{k} {v}" for k, v in frame["predicted"].value_counts().items())
             )
             git("commit", "-q", "-m", record.message(body), "--", str(dvc_file), str(ignore))
-    except BaseException:
-        git("reset", "-q", "--", str(dvc_file), str(ignore), check=False)
-        out.unlink(missing_ok=True)
-        for path, content in saved.items():
-            if content is None:
-                path.unlink(missing_ok=True)
-            else:
-                path.write_bytes(content)
-        raise
     pushed = (
         f"pushed to DVC remote '{remote}'" if remote else "no DVC remote configured (not pushed)"
     )
