@@ -189,22 +189,27 @@ def test_missing_model_says_what_to_run(in_project, tmp_path, monkeypatch, capsy
     assert "run `fullcycle train`" in capsys.readouterr().err
 
 
-def test_a_crash_exits_2_with_one_line_and_the_traceback_only_with_debug(in_project, tmp_path):
-    """A corrupt model (not a FullcycleError): exit 2, never 1, which a CI gate reads as drift."""
+def test_a_crash_exits_2_with_one_line_and_the_traceback_only_with_debug(
+    in_project, tmp_path, monkeypatch, capsys
+):
+    """A corrupt model (not a FullcycleError): exit 2, never 1, which a CI gate reads as drift.
+    In-process (`main` is what the `fullcycle` script calls): the exit code and stderr are the
+    script's, without three interpreter start-ups."""
     shutil.copytree(in_project / "data", tmp_path / "data")
     shutil.copytree(in_project / "models", tmp_path / "models")
     shutil.copy(in_project / "params.yaml", tmp_path / "params.yaml")
     weights = tmp_path / "models" / "classifier" / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:1000])  # a truncated download
-    done = run(tmp_path, "fullcycle", "monitor", "--fail-on-drift", check=False)
-    assert done.returncode == 2, done.stderr
-    assert "Traceback" not in done.stderr
-    [line] = done.stderr.strip().splitlines()[-1:]
+    monkeypatch.chdir(tmp_path)
+    assert main(["monitor", "--fail-on-drift"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    [line] = err.strip().splitlines()[-1:]
     assert line.startswith("error: ") and "--debug" in line
     assert not (tmp_path / "reports").exists()
     for argv in (["--debug", "monitor"], ["monitor", "--debug"]):
-        debug = run(tmp_path, "fullcycle", *argv, check=False)
-        assert debug.returncode == 2 and "Traceback (most recent call last)" in debug.stderr
+        assert main(argv) == 2
+        assert "Traceback (most recent call last)" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -109,11 +109,13 @@ def test_an_optimised_model_of_another_model_is_refused(broken):
     assert done.returncode == 2 and "was built from model version 0ld" in done.stderr
 
 
-def test_bentoml_serve_stops_at_start_up_naming_the_file(broken):
+def test_bentoml_serve_logs_the_bad_file_at_start_up_and_the_launcher_stops(broken):
     (broken / "models" / "optimized" / "model.onnx").write_bytes(b"garbage")
+    # BentoML restarts the failing worker forever: without stopping at the first logged failure
+    # the launcher would wait out its start-up timeout, which outlasts pytest's (600 s)
     with (
         pytest.raises(RuntimeError) as failed,
-        launch.serving(".", cwd=broken, log_path=broken / "log", startup_timeout=120),
+        launch.serving(".", cwd=broken, log_path=broken / "log", startup_timeout=3600),
     ):
         pass
     assert "model.onnx is not a loadable ONNX model" in str(failed.value)

@@ -31,6 +31,9 @@ def bentoml_command(target: str, host: str, port: int) -> list[str]:
     return [sys.executable, "-m", "bentoml", "serve", target, "--host", host, "--port", str(port)]
 
 
+STARTUP_ERROR = "fullcycle.errors.FullcycleError: "  # how a worker's failed start is logged
+
+
 @dataclass
 class Server:
     url: str
@@ -94,7 +97,10 @@ def serving(
     try:
         deadline = time.monotonic() + startup_timeout
         while not _ready(url):
-            if process.poll() is not None or time.monotonic() > deadline:
+            # BentoML restarts a worker whose service fails to start, forever: a fullcycle error
+            # in the log (a missing or corrupt model file) will not go away by waiting.
+            failed = process.poll() is not None or STARTUP_ERROR in server.log()
+            if failed or time.monotonic() > deadline:
                 raise RuntimeError(f"the server ({target}) did not start:\n{server.log()[-4000:]}")
             time.sleep(0.3)
         yield server
