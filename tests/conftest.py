@@ -50,6 +50,13 @@ def _offline_env(tmp_path_factory: pytest.TempPathFactory) -> None:
         GIT_COMMITTER_EMAIL="tests@fullcycle.local",
     )
     os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ['PATH']}"
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # one pytest-xdist worker per core (`-n auto`):
+        # one torch/ONNX Runtime thread each, here and in the stages they start, or the workers'
+        # threads fight over the cores (the tiny model gains nothing from a second thread)
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
+        import torch
+
+        torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
 
 def git(cwd: Path, *args: str) -> str:
