@@ -241,3 +241,33 @@ def test_conf_thresholds_cover_every_check():
 
     conf = OmegaConf.load(Path(__file__).parents[2] / "conf" / "monitor" / "default.yaml")
     assert set(conf.thresholds) == set(MEASURES)
+
+
+def test_two_runs_write_the_same_report_bytes(in_project, tmp_path):
+    """report.html is a DVC output: Evidently's random widget ids and its unseeded TSNE must not
+    make the same inputs give new bytes (a fresh clone's `make repro` would end dirty)."""
+    from fullcycle.monitor import stage
+
+    for out in ("one", "two"):
+        stage.run(params.load(), out_dir=tmp_path / out)
+    one, two = ((tmp_path / out / "report.html").read_bytes() for out in ("one", "two"))
+    assert one == two and b"Drift in embeddings" in one
+
+
+def test_stable_ids_number_each_random_id_by_first_appearance():
+    from fullcycle.monitor.stage import stable_ids
+
+    page = 'var metric_{a} = {{"id": "{u}", "ref": "{u}", "other": "{v}"}}; draw(metric_{a});'
+    first = page.format(
+        a="0f" * 16,
+        u="01a22d5f-cf6c-7d0f-a052-012dbdd941ef",
+        v="9" * 8 + "-1111-2222-3333-" + "4" * 12,
+    )
+    second = page.format(
+        a="97" * 16,
+        u="01a22da1-83f1-7119-a30f-46627926e956",
+        v="8" * 8 + "-1111-2222-3333-" + "4" * 12,
+    )
+    assert stable_ids(first) == stable_ids(second)
+    assert stable_ids(first).count("00000001-0000-0000-0000-000000000000") == 2  # refs kept
+    assert f"metric_{0:032x}" in stable_ids(first) and "0f0f" not in stable_ids(first)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import html
 import logging
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,11 @@ def run(
         predicted = inputs.score_labels(model, list(test["text"]), batch)
         baseline = Baseline(float((predicted == test["label"].to_numpy()).mean()), len(test))
     scored = time.perf_counter()
+    # Evidently's embedding plot runs scikit-learn's TSNE without a random_state, which then
+    # draws from numpy's global generator: seeded, the same inputs draw the same report.
+    import numpy as np
+
+    np.random.seed(seed)
     snapshot, checks = evaluate(ref_scored, cur_scored, monitor, seed, model.labels, baseline)
     log.info("scoring %.1fs, report %.1fs", scored - started, time.perf_counter() - scored)
 
@@ -159,9 +165,36 @@ def _write(out_dir: str | Path, summary: dict[str, Any], snapshot=None, page: st
     ):
         if snapshot is not None:
             snapshot.save_html(str(tmp_html))  # a pathlib.Path silently writes nothing
+            tmp_html.write_text(stable_ids(tmp_html.read_text(encoding="utf-8")), "utf-8")
         else:
             tmp_html.write_text(page, encoding="utf-8")
         tmp_json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+
+
+# Evidently names each widget and script variable with a fresh random UUID (uuid4/uuid7)
+RANDOM_ID = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|metric_[0-9a-f]{32}"
+)
+
+
+def stable_ids(page: str) -> str:
+    """The page with each random id replaced by one numbered in order of first appearance (the
+    same id everywhere it occurs, so the page still works): the report is a DVC output, and the
+    same inputs must give the same bytes."""
+    ids: dict[str, str] = {}
+
+    def numbered(match: re.Match[str]) -> str:
+        found = match.group(0)
+        if found not in ids:
+            n = len(ids)
+            ids[found] = (
+                f"metric_{n:032x}"
+                if found.startswith("metric_")
+                else f"{n:08x}-0000-0000-0000-000000000000"
+            )
+        return ids[found]
+
+    return RANDOM_ID.sub(numbered, page)
 
 
 def _plain_page(summary: dict[str, Any]) -> str:
