@@ -163,11 +163,9 @@ def _write(out_dir: str | Path, summary: dict[str, Any], snapshot=None, page: st
         atomic_path(out_dir / "report.html") as tmp_html,
         atomic_path(out_dir / "summary.json") as tmp_json,
     ):
-        if snapshot is not None:
-            snapshot.save_html(str(tmp_html))  # a pathlib.Path silently writes nothing
-            tmp_html.write_text(stable_ids(tmp_html.read_text(encoding="utf-8")), "utf-8")
-        else:
-            tmp_html.write_text(page, encoding="utf-8")
+        if snapshot is not None:  # what save_html writes, with its random ids numbered
+            page = stable_ids(snapshot.get_html_str(as_iframe=False))
+        tmp_html.write_text(page, encoding="utf-8")
         tmp_json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
 
 
