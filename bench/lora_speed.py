@@ -1,10 +1,11 @@
 """LoRA (model.peft=lora) against full fine-tuning: wall time per training step and per epoch.
 
 In one process, on the same BBC training texts (data/processed, 128 tokens, batch 16), with the
-project's own model builder and LoRA wrapper: rounds of `--steps` optimiser steps (forward +
-backward + AdamW on the trainable weights), full and LoRA interleaved so that a shared machine's
-drifting load hits both alike. An epoch = its training steps + one validation pass (the same
-forward-only work for both), estimated from the measured medians.
+project's own model builder and LoRA wrapper and conf/'s LoRA settings (conf/model/minilm.yaml:
+adapters on the top `lora.top_layers` layers): rounds of `--steps` optimiser steps (forward +
+backward + AdamW on the trainable weights), full, LoRA and LoRA on every layer interleaved so that
+a shared machine's drifting load hits all alike. An epoch = its training steps + one validation
+pass (the same forward-only work for all), estimated from the measured medians.
 Target: LoRA's epoch <= 0.6x full fine-tuning's.
 
     python bench/lora_speed.py [--steps 4] [--rounds 3]
@@ -44,18 +45,12 @@ def batches(processed: Path, split: str, tokenizer, n: int, batch: int, max_leng
     return out
 
 
-def make(peft: str, labels: list[str]):
-    from fullcycle import classifier
+def make(overrides: list[str], labels: list[str]):
+    from fullcycle import classifier, params
     from fullcycle.train import lora
 
-    cfg = OmegaConf.create(
-        {
-            "name_or_path": "minilm",
-            "max_length": 128,
-            "peft": peft,
-            "lora": {"r": 8, "alpha": 16, "dropout": 0.1, "target_modules": ["query", "value"]},
-        }
-    )
+    composed = params.compose(ROOT / "conf", ["model=minilm", "model.max_length=128", *overrides])
+    cfg = OmegaConf.create(composed["model"])
     torch.manual_seed(0)
     model = lora.wrap(classifier.build_model(cfg, labels), cfg).train()
     trainable = [p for p in model.parameters() if p.requires_grad]
@@ -82,7 +77,7 @@ def timed_eval(model, data: list) -> float:
     return time.perf_counter() - start
 
 
-def main() -> None:
+def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=4, help="timed steps per round and method")
     ap.add_argument("--rounds", type=int, default=3)
@@ -98,7 +93,12 @@ def main() -> None:
     data = batches(processed, "train", tok, args.steps, 16, 128)
     val_rows = len(read_split(processed, "val", labels))
     train_rows = len(read_split(processed, "train", labels))
-    models = {name: make(name, labels) for name in ("none", "lora")}
+    kinds = {
+        "full": ["model.peft=none"],
+        "lora": ["model.peft=lora"],
+        "lora-all": ["model.peft=lora", "model.lora.top_layers=null"],
+    }
+    models = {name: make(overrides, labels) for name, overrides in kinds.items()}
     for model, opt, line in models.values():
         print(line)
         timed_steps(model, opt, data[:1])  # warm-up (allocations, first-call overheads)
@@ -107,25 +107,29 @@ def main() -> None:
         for name, (model, opt, _) in models.items():
             step[name].append(timed_steps(model, opt, data))
         print(
-            f"round {r + 1}: s/step full {step['none'][-1]:.2f}, lora {step['lora'][-1]:.2f}",
+            f"round {r + 1}: s/step " + ", ".join(f"{n} {v[-1]:.2f}" for n, v in step.items()),
             flush=True,
         )
     evalb = batches(processed, "val", tok, 4, 16, 128)
-    per_val_batch = timed_eval(models["none"][0], evalb) / len(evalb)
+    per_val_batch = timed_eval(models["full"][0], evalb) / len(evalb)
     val_s = per_val_batch * -(-val_rows // 16)
     steps = -(-train_rows // 16)
-    full, low = statistics.median(step["none"]), statistics.median(step["lora"])
-    epoch_full, epoch_lora = steps * full + val_s, steps * low + val_s
+    median = {name: statistics.median(v) for name, v in step.items()}
+    epoch = {name: steps * v + val_s for name, v in median.items()}
     print()
-    print(f"| per step / epoch ({train_rows} train + {val_rows} val texts) | full | LoRA | ratio |")
+    print(
+        f"| {train_rows} train + {val_rows} val texts | s per step (median of {args.rounds}) | "
+        f"epoch estimate, s ({steps} steps + val {val_s:.0f} s) | epoch vs full |"
+    )
     print("|---|---|---|---|")
-    print(
-        f"| s per training step (median of {args.rounds}) | {full:.2f} | {low:.2f} | {low / full:.2f} |"
-    )
-    print(
-        f"| epoch estimate, s ({steps} steps + val {val_s:.0f}s) | {epoch_full:.0f} | "
-        f"{epoch_lora:.0f} | {epoch_lora / epoch_full:.2f} |"
-    )
+    for name in models:
+        print(
+            f"| {name} | {median[name]:.2f} | {epoch[name]:.0f} | "
+            f"{epoch[name] / epoch['full']:.2f}x |"
+        )
+    ratio = epoch["lora"] / epoch["full"]
+    print(f"\n{'PASS' if ratio <= 0.6 else 'FAIL'}  LoRA epoch <= 0.6x full ({ratio:.2f}x)")
+    return 0 if ratio <= 0.6 else 1
 
 
 if __name__ == "__main__":

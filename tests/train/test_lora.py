@@ -17,6 +17,7 @@ from fullcycle import classifier, params
 from fullcycle.data import prepare
 from fullcycle.errors import FullcycleError
 from fullcycle.train import lora, stage
+from tests.conftest import REPO
 from tests.train.test_stage import as_dvc_would, kill_training, outcome
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -41,14 +42,17 @@ def prepared(project_factory) -> Path:
 def test_lora_trains_adapters_and_head_and_saves_a_merged_plain_model(prepared, capsys):
     cfg = params.load()
     stage.run(cfg)
-    assert "LoRA r=8 alpha=16 on query, value + the classifier head:" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "LoRA r=8 alpha=16 on query, value of the top 1 layer(s) + the classifier head:" in out
     saved = load_file(prepared / "models/classifier/model.safetensors")
     assert not [k for k in saved if "lora" in k or "base_model" in k]
     L.seed_everything(42, verbose=False)  # the same initial weights the run started from
     start = classifier.build_model(cfg.model, LABELS).state_dict()
-    frozen = "bert.encoder.layer.0.intermediate.dense.weight"
+    frozen = "bert.encoder.layer.1.intermediate.dense.weight"
     assert torch.equal(saved[frozen], start[frozen])  # not adapted: untouched
-    query = "bert.encoder.layer.0.attention.self.query.weight"
+    below = "bert.encoder.layer.0.attention.self.query.weight"
+    assert torch.equal(saved[below], start[below])  # under model.lora.top_layers: no adapter
+    query = "bert.encoder.layer.1.attention.self.query.weight"
     assert not torch.equal(saved[query], start[query])  # the adapter merged into it
     assert not torch.equal(saved["classifier.weight"], start["classifier.weight"])  # head trained
 
@@ -105,11 +109,42 @@ def test_merging_keeps_the_adapted_model_s_outputs():
         assert torch.allclose(plain(input_ids=ids).logits, before, atol=1e-5)
 
 
+def tiny_lora(top_layers: int | None) -> torch.nn.Module:
+    cfg = params.compose(REPO / "conf", ["model=tiny", "model.peft=lora"])["model"]
+    cfg["lora"]["top_layers"] = top_layers
+    torch.manual_seed(0)
+    return lora.wrap(classifier.build_model(OmegaConf.create(cfg), LABELS), OmegaConf.create(cfg))
+
+
+def adapted_layers(model: torch.nn.Module) -> set[str]:
+    return {
+        n.split(".layer.")[1].split(".")[0] for n, _ in model.named_parameters() if "lora_A" in n
+    }
+
+
+def test_top_layers_put_adapters_on_the_top_layers_and_the_backward_stops_below_them():
+    assert adapted_layers(tiny_lora(None)) == {"0", "1"}
+    model = tiny_lora(1)
+    assert adapted_layers(model) == {"1"}
+    model.train()
+    seen: list[bool] = []  # does layer 0's output take part in the backward pass?
+    layer0 = model.base_model.model.bert.encoder.layer[0]
+    layer0.register_forward_hook(lambda m, i, out: seen.append(out[0].requires_grad))
+    out = model(input_ids=torch.randint(0, 1000, (2, 12)), labels=torch.tensor([0, 1]))
+    out.loss.backward()
+    assert seen == [False]  # nothing below the adapters needs a gradient: autograd stops there
+    grads = {n for n, p in model.named_parameters() if p.grad is not None}
+    assert grads and all(".layer.1." in n or "classifier" in n for n in grads)
+
+
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
         ("model.peft", "qlora", "model.peft = 'qlora'; use one of none, lora"),
         ("model.lora.target_modules", ["no_such_layer"], "model.lora is not usable"),
+        ("model.lora.top_layers", 3, "model.lora.top_layers = 3; use null .* from 1 to 2"),
+        ("model.lora.top_layers", 0, "model.lora.top_layers = 0"),
+        ("model.lora.top_layers", "two", "model.lora.top_layers = 'two'"),
     ],
 )
 def test_bad_lora_settings_are_clear_errors(prepared, key, value, message):

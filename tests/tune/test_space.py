@@ -69,6 +69,24 @@ def test_bad_options_are_clear_errors(opts, message):
         settings(opts)
 
 
+@pytest.mark.parametrize("value", ["0", "three", "true"])
+def test_a_bad_tpe_startup_is_a_clear_error(tmp_path, value):
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        f"tpe_startup_trials: {value}\n"
+        "space:\n  train.lr: {type: float, low: 1.0e-5, high: 1.0e-3}\n"
+    )
+    with pytest.raises(FullcycleError, match=f"(?i)s.yaml: tpe_startup_trials = .*{value[:3]}"):
+        settings(Options(space=str(path)))
+
+
+def test_tpe_starts_modelling_after_its_startup_trials():
+    from fullcycle.tune import study
+
+    sampler = study.make_sampler("tpe", 0, None, startup=3)
+    assert sampler._n_startup_trials == 3
+
+
 def test_the_value_is_never_a_test_split_number(tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text(

@@ -2,7 +2,9 @@
 
 peft owns the adapters. Training sees a `PeftModelForSequenceClassification`: frozen base weights,
 trainable LoRA matrices on `model.lora.target_modules`, and (task type SEQ_CLS) a fully trained copy
-of the head. What gets saved is `merge_and_unload()`'s plain transformers model, so evaluate, serve,
+of the head. `model.lora.top_layers` puts the adapters on the top layers only: nothing below them
+needs a gradient, so the backward pass stops there (on a CPU the backward through every frozen layer
+costs more than the weight gradients LoRA saves; measured by bench/lora_speed.py). What gets saved is `merge_and_unload()`'s plain transformers model, so evaluate, serve,
 optimise and monitor load models/classifier/ exactly as after full fine-tuning, without peft.
 """
 
@@ -37,6 +39,7 @@ def wrap(model: PreTrainedModel, model_cfg: Any) -> PreTrainedModel:
 
     lora = model_cfg.get("lora") or {}
     targets = list(lora.get("target_modules") or [])
+    layers = top_layers(model, lora.get("top_layers"))
     try:
         config = LoraConfig(
             task_type=TaskType.SEQ_CLS,  # the classifier head is trained fully (modules_to_save)
@@ -44,6 +47,7 @@ def wrap(model: PreTrainedModel, model_cfg: Any) -> PreTrainedModel:
             lora_alpha=int(lora.get("alpha", 16)),
             lora_dropout=float(lora.get("dropout", 0.1)),
             target_modules=targets,
+            layers_to_transform=layers,
         )
         with warnings.catch_warnings():  # peft 0.21 calls an API transformers 5 deprecates
             warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
@@ -53,6 +57,19 @@ def wrap(model: PreTrainedModel, model_cfg: Any) -> PreTrainedModel:
             f"params.yaml: model.lora is not usable with {type(model).__name__} ({exc}); "
             "check model.lora.r / alpha / dropout / target_modules (e.g. [query, value] for BERT)."
         ) from None
+
+
+def top_layers(model: PreTrainedModel, top: Any) -> list[int] | None:
+    """The indices of the `top` highest encoder layers (None: every layer)."""
+    if top is None:
+        return None
+    count = int(getattr(model.config, "num_hidden_layers", 0) or 0)
+    if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= max(count, 1):
+        raise FullcycleError(
+            f"params.yaml: model.lora.top_layers = {top!r}; use null (every layer) or a whole "
+            f"number from 1 to {count}, the model's layers (-S model.lora.top_layers=2)."
+        )
+    return list(range(count - top, count))
 
 
 def trainable(model: Any) -> tuple[int, int]:
@@ -68,7 +85,9 @@ def describe(model: Any, model_cfg: Any) -> str:
     if method(model_cfg) == "lora":
         lora = model_cfg.lora
         targets = ", ".join(map(str, lora.target_modules))
-        what = f"LoRA r={lora.r} alpha={lora.alpha} on {targets} + the classifier head"
+        top = lora.get("top_layers")
+        where = f" of the top {top} layer(s)" if top else ""
+        what = f"LoRA r={lora.r} alpha={lora.alpha} on {targets}{where} + the classifier head"
     return f"train: {what}: {n:,} of {total:,} parameters trainable ({n / total:.2%})"
 
 

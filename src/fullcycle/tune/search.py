@@ -46,6 +46,12 @@ def settings(opts: Options) -> dict[str, Any]:
         )
     if not isinstance(config["trials"], int) or config["trials"] < 1:
         raise FullcycleError(f"trials = {config['trials']!r}: give a whole number >= 1.")
+    startup = config["tpe_startup_trials"]
+    if isinstance(startup, bool) or not isinstance(startup, int) or startup < 1:
+        raise FullcycleError(
+            f"{config['path']}: tpe_startup_trials = {startup!r}: give a whole number >= 1 "
+            "(random trials before TPE models the results)."
+        )
     name = str(config["study"])
     if not name or not all(c.isalnum() or c in "-_" for c in name):
         raise FullcycleError(f"study name {name!r}: use letters, digits, '-' and '_' only.")
@@ -195,7 +201,13 @@ def tune(opts: Options) -> Any:
     name = str(config["study"])
     url = studies.storage_url(name, opts.storage)
     study = studies.open_study(
-        name, url, config["sampler"], int(config["seed"]), config["pruner"], config["grid"]
+        name,
+        url,
+        config["sampler"],
+        int(config["seed"]),
+        config["pruner"],
+        config["grid"],
+        int(config["tpe_startup_trials"]),
     )
     recovered = studies.recover(study)
     if recovered:

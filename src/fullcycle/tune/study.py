@@ -51,11 +51,14 @@ def storage_url(study: str, storage: str | None) -> str:
 
 
 def make_sampler(
-    kind: str, seed: int, grid: dict[str, list[Any]] | None
+    kind: str, seed: int, grid: dict[str, list[Any]] | None, startup: int = 10
 ) -> optuna.samplers.BaseSampler:
     if kind == "tpe":
-        # constant_liar: parallel workers do not all suggest the same point
-        return optuna.samplers.TPESampler(seed=seed, constant_liar=True)
+        # constant_liar: parallel workers do not all suggest the same point; the first `startup`
+        # trials are random (Optuna's n_startup_trials), then TPE models the results
+        return optuna.samplers.TPESampler(
+            seed=seed, constant_liar=True, n_startup_trials=max(1, startup)
+        )
     if kind == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if kind == "grid":
@@ -64,7 +67,13 @@ def make_sampler(
 
 
 def open_study(
-    name: str, url: str, sampler: str, seed: int, pruner: dict, grid: dict | None = None
+    name: str,
+    url: str,
+    sampler: str,
+    seed: int,
+    pruner: dict,
+    grid: dict | None = None,
+    startup: int = 10,
 ) -> optuna.Study:
     """Create the study or load it to continue; the sampler's seed moves on with the study's
     length, so a resumed study does not suggest its first points again."""
@@ -83,7 +92,7 @@ def open_study(
     return optuna.create_study(
         study_name=name,
         storage=storage,
-        sampler=make_sampler(sampler, seed + done, grid),
+        sampler=make_sampler(sampler, seed + done, grid, startup),
         pruner=build_pruner(pruner),
         direction="maximize",
         load_if_exists=True,
