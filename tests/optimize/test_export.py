@@ -79,6 +79,36 @@ def test_head_pruning_keeps_the_graph_fusable_and_exact(random_model, tmp_path):
     assert np.abs(onnx_logits(tmp_path / "fused.onnx", tokenizer) - expected).max() < 1e-4
 
 
+def test_ffn_pruning_keeps_the_graph_fusable_and_exact(random_model, tmp_path):
+    model = variants.load_eager(random_model)
+    tokenizer = classifier.load_tokenizer(str(random_model))
+    before = model.base_model.encoder.layer[0].intermediate.dense.out_features
+    assert prune.prune_ffn(model, 0.5) == before // 2
+    layer = model.base_model.encoder.layer[0]
+    assert layer.intermediate.dense.out_features == layer.output.dense.in_features == before // 2
+    expected = torch_logits(model, tokenizer)
+    raw = export.export(model, tmp_path / "raw.onnx")
+    stats = export.fuse(raw, tmp_path / "fused.onnx", 4, 64)
+    assert stats["Attention"] == 2 and stats["BiasGelu"] == 2
+    assert np.abs(onnx_logits(tmp_path / "fused.onnx", tokenizer) - expected).max() < 1e-4
+
+
+def test_distillation_pulls_the_student_toward_the_teacher():
+    student = torch.tensor([[2.0, 0.0, 0.0]])
+    hard = torch.tensor(1.0)
+
+    class Teacher(torch.nn.Module):
+        def forward(self, **inputs):
+            return type("Out", (), {"logits": inputs["logits"]})
+
+    loss = prune.Distilled(Teacher(), 0.5, 2.0)
+    same = loss(student, {"logits": student.clone()}, hard)
+    other = loss(student, {"logits": torch.tensor([[0.0, 2.0, 0.0]])}, hard)
+    assert torch.isclose(same, torch.tensor(0.5))  # only the hard half when they agree
+    assert other > same
+    assert prune.Distilled(Teacher(), 0.0, 2.0)(student, {"logits": student}, hard) == hard
+
+
 def test_a_damaged_onnx_file_is_named(tmp_path):
     path = tmp_path / "model.onnx"
     path.write_bytes(b"not onnx")

@@ -19,6 +19,10 @@ def read(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+PRUNE = {"enabled": True, "heads_fraction": 0.5, "ffn_fraction": 0.0, "steps": 2, "batch_size": 8,
+         "lr": 5e-5, "distill": 0.0, "temperature": 2.0}  # fmt: skip
+
+
 def set_params(root: Path, **optimize) -> None:
     path = root / "params.yaml"
     cfg = yaml.safe_load(path.read_text())
@@ -71,8 +75,7 @@ def test_a_second_run_writes_the_same_bytes(optimized_model, project_copy):
 
 
 def test_pruning_builds_a_scored_variant(project_copy, capsys):
-    set_params(project_copy, prune={"enabled": True, "heads_fraction": 0.5, "steps": 2,
-                                    "batch_size": 8, "lr": 5e-5})  # fmt: skip
+    set_params(project_copy, prune=PRUNE | {"ffn_fraction": 0.5, "distill": 0.5})
     assert cli.main(["optimize"]) == 0
     pruned = read(project_copy / "reports" / "optimize" / "summary.json")["variants"]["pruned-int8"]
     assert set(pruned) == {"accuracy", "f1_macro", "agreement", "size_mb"}
@@ -85,6 +88,9 @@ def test_pruning_builds_a_scored_variant(project_copy, capsys):
     [
         ({"tolerance": -0.1}, "optimize.tolerance = -0.1 must be"),
         ({"preference": ["int4"]}, "optimize.preference = ['int4'] must list"),
+        ({"prune": PRUNE | {"heads_fraction": 1}}, "prune.heads_fraction = 1.0 must be in (0, 1)"),
+        ({"prune": PRUNE | {"ffn_fraction": -0.5}}, "prune.ffn_fraction = -0.5 must be in [0, 1)"),
+        ({"prune": PRUNE | {"distill": 2}}, "optimize.prune.distill = 2.0 must be in [0, 1]"),
     ],
 )
 def test_bad_params_are_one_line_and_write_nothing(project_copy, capsys, change, message):

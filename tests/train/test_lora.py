@@ -43,7 +43,10 @@ def test_lora_trains_adapters_and_head_and_saves_a_merged_plain_model(prepared, 
     cfg = params.load()
     stage.run(cfg)
     out = capsys.readouterr().out
-    assert "LoRA r=8 alpha=16 on query, value of the top 1 layer(s) + the classifier head:" in out
+    assert (
+        "LoRA r=8 alpha=16 on query, value of the top 1 layer(s) + the classifier head, pooler:"
+        in out
+    )
     saved = load_file(prepared / "models/classifier/model.safetensors")
     assert not [k for k in saved if "lora" in k or "base_model" in k]
     L.seed_everything(42, verbose=False)  # the same initial weights the run started from
@@ -55,6 +58,8 @@ def test_lora_trains_adapters_and_head_and_saves_a_merged_plain_model(prepared, 
     query = "bert.encoder.layer.1.attention.self.query.weight"
     assert not torch.equal(saved[query], start[query])  # the adapter merged into it
     assert not torch.equal(saved["classifier.weight"], start["classifier.weight"])  # head trained
+    pooler = "bert.pooler.dense.weight"
+    assert not torch.equal(saved[pooler], start[pooler])  # model.lora.modules_to_save: trained
 
     # serving's view: AutoModelForSequenceClassification, with peft impossible to import
     code = (
@@ -134,7 +139,7 @@ def test_top_layers_put_adapters_on_the_top_layers_and_the_backward_stops_below_
     out.loss.backward()
     assert seen == [False]  # nothing below the adapters needs a gradient: autograd stops there
     grads = {n for n, p in model.named_parameters() if p.grad is not None}
-    assert grads and all(".layer.1." in n or "classifier" in n for n in grads)
+    assert grads and all(".layer.1." in n or "classifier" in n or "pooler" in n for n in grads)
 
 
 @pytest.mark.parametrize(

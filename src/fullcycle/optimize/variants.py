@@ -2,13 +2,14 @@
 
 - fp32: the trained model, exported and BERT-fused (the reference in ONNX Runtime, and the fallback)
 - int8: fp32, dynamically quantised to int8
-- pruned-int8: heads pruned, re-fine-tuned for a few steps, exported, fused, quantised (only with
+- pruned-int8: heads and feed-forward neurons pruned, re-fine-tuned (distilled) for a few steps, exported, fused, quantised (only with
   optimize.prune.enabled: the re-fine-tune costs minutes of CPU on MiniLM)
 Shared by the optimize stage and `fullcycle optimize --bench` (which times them all).
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,25 @@ def _fused_onnx(
     return fused, stats
 
 
+def fractions(prune_cfg: Any) -> tuple[float, float]:
+    """optimize.prune's heads_fraction and ffn_fraction, checked; distill in [0, 1]."""
+    heads = float(prune_cfg.heads_fraction)
+    ffn = float(prune_cfg.get("ffn_fraction", 0.0) or 0.0)
+    distill = float(prune_cfg.get("distill", 0.0) or 0.0)
+    checks = {
+        "heads_fraction": (0 < heads < 1, heads, "(0, 1)"),
+        "ffn_fraction": (0 <= ffn < 1, ffn, "[0, 1)"),
+        "distill": (0 <= distill <= 1, distill, "[0, 1]"),
+    }
+    for key, (ok, value, interval) in checks.items():
+        if not ok:
+            raise FullcycleError(
+                f"params.yaml: optimize.prune.{key} = {value} must be in {interval} "
+                "(fix conf/optimize/, then `fullcycle params`)."
+            )
+    return heads, ffn
+
+
 def build(
     model_dir: str | Path,
     names: list[str],
@@ -77,14 +97,15 @@ def build(
         if not bool(opt.prune.enabled):
             built.skipped["pruned-int8"] = "optimize.prune.enabled is false"
         else:
-            fraction = float(opt.prune.heads_fraction)
-            if not 0 < fraction < 1:
-                raise FullcycleError(
-                    f"params.yaml: optimize.prune.heads_fraction = {fraction} must be in (0, 1)."
-                )
-            prune.prune_heads(model, fraction)
+            heads, ffn = fractions(opt.prune)
+            teacher = copy.deepcopy(model) if float(opt.prune.get("distill", 0) or 0) else None
+            prune.prune_heads(model, heads)
+            if ffn:
+                prune.prune_ffn(model, ffn)
             tokenizer = classifier.load_tokenizer(str(model_dir))
-            prune.finetune(model, tokenizer, processed_dir, meta["max_length"], opt.prune, seed)
+            prune.finetune(
+                model, tokenizer, processed_dir, meta["max_length"], opt.prune, seed, teacher
+            )
             fused, built.fused["pruned-int8"] = _fused_onnx(model, work, "pruned-fp32", opset)
             built.paths["pruned-int8"] = export.quantize(fused, work / "pruned-int8.onnx")
     for name in names:

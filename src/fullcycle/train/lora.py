@@ -2,7 +2,8 @@
 
 peft owns the adapters. Training sees a `PeftModelForSequenceClassification`: frozen base weights,
 trainable LoRA matrices on `model.lora.target_modules`, and (task type SEQ_CLS) a fully trained copy
-of the head. `model.lora.top_layers` puts the adapters on the top layers only: nothing below them
+of the head, plus of `model.lora.modules_to_save` (BERT's pooler: all-MiniLM-L6-v2 was trained for
+mean pooling, so the [CLS] pooler the classifier reads was never trained for it). `model.lora.top_layers` puts the adapters on the top layers only: nothing below them
 needs a gradient, so the backward pass stops there (on a CPU the backward through every frozen layer
 costs more than the weight gradients LoRA saves; measured by bench/lora_speed.py). What gets saved is `merge_and_unload()`'s plain transformers model, so evaluate, serve,
 optimise and monitor load models/classifier/ exactly as after full fine-tuning, without peft.
@@ -48,6 +49,7 @@ def wrap(model: PreTrainedModel, model_cfg: Any) -> PreTrainedModel:
             lora_dropout=float(lora.get("dropout", 0.1)),
             target_modules=targets,
             layers_to_transform=layers,
+            modules_to_save=list(lora.get("modules_to_save") or []) or None,
         )
         with warnings.catch_warnings():  # peft 0.21 calls an API transformers 5 deprecates
             warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
@@ -87,7 +89,8 @@ def describe(model: Any, model_cfg: Any) -> str:
         targets = ", ".join(map(str, lora.target_modules))
         top = lora.get("top_layers")
         where = f" of the top {top} layer(s)" if top else ""
-        what = f"LoRA r={lora.r} alpha={lora.alpha} on {targets}{where} + the classifier head"
+        head = ", ".join(["the classifier head", *map(str, lora.get("modules_to_save") or [])])
+        what = f"LoRA r={lora.r} alpha={lora.alpha} on {targets}{where} + {head}"
     return f"train: {what}: {n:,} of {total:,} parameters trainable ({n / total:.2%})"
 
 

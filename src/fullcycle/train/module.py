@@ -8,7 +8,7 @@ with optional label smoothing (news topics overlap: a budget story is business a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import lightning as L
 import torch
@@ -37,6 +37,7 @@ class TextClassifier(L.LightningModule):
         self.lr, self.weight_decay, self.warmup_ratio = lr, weight_decay, warmup_ratio
         self.seed, self.fused_adamw = seed, fused_adamw
         self.label_smoothing = label_smoothing
+        self.distill: Callable | None = None  # (logits, inputs, loss) -> loss (optimize/prune.py)
         self.val_f1 = MulticlassF1Score(num_classes=len(labels), average="macro")
         self.val_accuracy = MulticlassAccuracy(num_classes=len(labels), average="micro")
 
@@ -52,6 +53,8 @@ class TextClassifier(L.LightningModule):
         inputs = {k: v for k, v in batch.items() if k != "labels"}
         logits = self.model(**inputs).logits
         loss = F.cross_entropy(logits, batch["labels"], label_smoothing=self.label_smoothing)
+        if self.distill is not None:  # optimize's pruned re-fine-tune: a teacher's soft targets
+            loss = self.distill(logits, inputs, loss)
         self.log("train/loss", loss, on_step=True, prog_bar=True, batch_size=len(batch["labels"]))
         return loss
 
