@@ -25,7 +25,12 @@ from tests.conftest import BIN, git, make_project, run
 
 # The real MiniLM on a small slice (40 articles per class, 2 epochs: a tiny random model learns
 # nothing a 26-row slice could show), served by torch (no optimize stage), explaining little.
-LOOP = ["data.max_per_class=40", "trainer.max_epochs=2", "explain.budget_s=5", "serve.runtime=torch"]
+LOOP = [
+    "data.max_per_class=40",
+    "trainer.max_epochs=2",
+    "explain.budget_s=5",
+    "serve.runtime=torch",
+]
 LOOP += ["monitor.min_rows=20", "monitor.permutations=50", "label.export.n=150"]
 # every kind of drift fails the gate here (the kinds themselves are tested in tests/monitor)
 LOOP += ["monitor.kinds.fail_on=[new_domain,quality_drop,topic_mix]"]
