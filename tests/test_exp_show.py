@@ -80,7 +80,9 @@ def test_the_readme_exp_show_recipe_fits_120_columns(tmp_path):
     git(root, "add", "-A")
     git(root, "commit", "-qm", "results")
     params = (root / "params.yaml").read_text()
-    (root / "params.yaml").write_text(params.replace("lr: 0.0001", "lr: 5.0e-05"))
+    slower_lr = re.sub(r"(?m)^  lr: .*$", "  lr: 5.0e-05", params)  # train.lr, whatever conf says
+    assert slower_lr != params
+    (root / "params.yaml").write_text(slower_lr)
     results(root, 0.965)
     run(root, "dvc", "exp", "save", "-n", "slower")
     git(root, "checkout", "-q", "--", ".")
