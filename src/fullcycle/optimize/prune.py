@@ -86,10 +86,10 @@ def finetune(
     max_length: int,
     prune_cfg: Any,
     seed: int,
-    teacher: PreTrainedModel | None = None,
+    distill: Distilled | None = None,
 ) -> PreTrainedModel:
-    """`prune_cfg.steps` optimiser steps on the train split (no validation, no checkpoints),
-    distilled from `teacher` when prune_cfg.distill > 0."""
+    """`prune_cfg.steps` optimiser steps on the train split (no validation, no checkpoints), the
+    loss mixed by `distill` (the unpruned model as teacher) when given."""
     import lightning as L
 
     from fullcycle.train.datamodule import TextDataModule
@@ -112,9 +112,7 @@ def finetune(
         seed=seed,
         label_smoothing=0.1,
     )
-    weight = float(prune_cfg.get("distill", 0.0) or 0.0)
-    if teacher is not None and weight > 0:
-        module.distill = Distilled(teacher, weight, float(prune_cfg.get("temperature", 2.0)))
+    module.distill = distill
     L.seed_everything(seed, verbose=False)
     model.train()  # from_pretrained left it in eval mode (Lightning warns otherwise)
     trainer = L.Trainer(

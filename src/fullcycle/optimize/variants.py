@@ -2,8 +2,9 @@
 
 - fp32: the trained model, exported and BERT-fused (the reference in ONNX Runtime, and the fallback)
 - int8: fp32, dynamically quantised to int8
-- pruned-int8: heads and feed-forward neurons pruned, re-fine-tuned (distilled) for a few steps, exported, fused, quantised (only with
-  optimize.prune.enabled: the re-fine-tune costs minutes of CPU on MiniLM)
+- pruned-int8: heads and feed-forward neurons pruned, re-fine-tuned (distilled) for a few steps,
+  exported, fused, quantised (only with optimize.prune.enabled: the re-fine-tune costs minutes of
+  CPU on MiniLM)
 Shared by the optimize stage and `fullcycle optimize --bench` (which times them all).
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from transformers import AutoModelForSequenceClassification, PreTrainedModel
@@ -58,8 +59,17 @@ def _fused_onnx(
     return fused, stats
 
 
-def fractions(prune_cfg: Any) -> tuple[float, float]:
-    """optimize.prune's heads_fraction and ffn_fraction, checked; distill in [0, 1]."""
+class Pruning(NamedTuple):
+    """optimize.prune's shares, checked: heads and feed-forward neurons removed, distillation."""
+
+    heads: float
+    ffn: float
+    distill: float
+
+
+def pruning(prune_cfg: Any) -> Pruning:
+    """optimize.prune's heads_fraction, ffn_fraction and distill, each checked (the one place
+    that reads them)."""
     heads = float(prune_cfg.heads_fraction)
     ffn = float(prune_cfg.get("ffn_fraction", 0.0) or 0.0)
     distill = float(prune_cfg.get("distill", 0.0) or 0.0)
@@ -74,7 +84,7 @@ def fractions(prune_cfg: Any) -> tuple[float, float]:
                 f"params.yaml: optimize.prune.{key} = {value} must be in {interval} "
                 "(fix conf/optimize/, then `fullcycle params`)."
             )
-    return heads, ffn
+    return Pruning(heads, ffn, distill)
 
 
 def build(
@@ -97,11 +107,14 @@ def build(
         if not bool(opt.prune.enabled):
             built.skipped["pruned-int8"] = "optimize.prune.enabled is false"
         else:
-            heads, ffn = fractions(opt.prune)
-            teacher = copy.deepcopy(model) if float(opt.prune.get("distill", 0) or 0) else None
-            prune.prune_heads(model, heads)
-            if ffn:
-                prune.prune_ffn(model, ffn)
+            shares = pruning(opt.prune)
+            teacher = None  # the unpruned model, copied before the cuts
+            if shares.distill:
+                temperature = float(opt.prune.get("temperature", 2.0))
+                teacher = prune.Distilled(copy.deepcopy(model), shares.distill, temperature)
+            prune.prune_heads(model, shares.heads)
+            if shares.ffn:
+                prune.prune_ffn(model, shares.ffn)
             tokenizer = classifier.load_tokenizer(str(model_dir))
             prune.finetune(
                 model, tokenizer, processed_dir, meta["max_length"], opt.prune, seed, teacher

@@ -3,10 +3,14 @@
 peft owns the adapters. Training sees a `PeftModelForSequenceClassification`: frozen base weights,
 trainable LoRA matrices on `model.lora.target_modules`, and (task type SEQ_CLS) a fully trained copy
 of the head, plus of `model.lora.modules_to_save` (BERT's pooler: all-MiniLM-L6-v2 was trained for
-mean pooling, so the [CLS] pooler the classifier reads was never trained for it). `model.lora.top_layers` puts the adapters on the top layers only: nothing below them
-needs a gradient, so the backward pass stops there (on a CPU the backward through every frozen layer
-costs more than the weight gradients LoRA saves; measured by bench/lora_speed.py). What gets saved is `merge_and_unload()`'s plain transformers model, so evaluate, serve,
-optimise and monitor load models/classifier/ exactly as after full fine-tuning, without peft.
+mean pooling, so the [CLS] pooler the classifier reads was never trained for it).
+
+`model.lora.top_layers` puts the adapters on the top layers only: nothing below them needs a
+gradient, so the backward pass stops there (on a CPU the backward through every frozen layer costs
+more than the weight gradients LoRA saves; measured by bench/lora_speed.py).
+
+What gets saved is `merge_and_unload()`'s plain transformers model, so evaluate, serve, optimise
+and monitor load models/classifier/ exactly as after full fine-tuning, without peft.
 """
 
 from __future__ import annotations
