@@ -1,4 +1,5 @@
-"""serve/archive.py: the exported bento is a function of its contents, not of when it was built."""
+"""serve/archive.py: the exported bento is a function of its contents, not of when it was built
+(or on which patch release of Python)."""
 
 from __future__ import annotations
 
@@ -57,6 +58,29 @@ def test_the_archive_keeps_everything_but_the_times(tmp_path):
     assert "version: 567137a0c372cdfe" in bento_yaml and "a: b" in bento_yaml
 
 
-def test_without_times_changes_nothing_else():
+def test_stable_yaml_changes_nothing_else():
     text = "name: x\nnested:\n- creation_time: '2020-01-01'\n  keep: 1\n"  # PyYAML's layout
-    assert archive.without_times(text) == text.replace("'2020-01-01'", f"'{archive.FIXED_TIME}'")
+    assert archive.stable_yaml(text) == text.replace("'2020-01-01'", f"'{archive.FIXED_TIME}'")
+
+
+MODEL_YAML = """\
+name: fullcycle-classifier
+context:
+  framework_name: ''
+  bentoml_version: 1.4.39
+  python_version: {python}
+creation_time: '2026-11-30T15:48:35.094472+00:00'
+"""
+
+
+def test_a_model_saved_on_another_python_patch_release_exports_the_same_bytes(tmp_path):
+    for name, python in (("a", "3.11.2"), ("b", "3.11.7")):
+        bento = fake_bento(tmp_path / name, built_at=1_000_000_000)
+        model = bento / "models" / "fullcycle-classifier" / "v1" / "model.yaml"
+        model.parent.mkdir(parents=True)
+        model.write_text(MODEL_YAML.format(python=python))
+        archive.export(bento, tmp_path / f"{name}.bento")
+    assert (tmp_path / "a.bento").read_bytes() == (tmp_path / "b.bento").read_bytes()
+    with tarfile.open(tmp_path / "a.bento", "r:xz") as tar:
+        text = tar.extractfile("./models/fullcycle-classifier/v1/model.yaml").read().decode()
+    assert "python_version: '3.11'" in text and "bentoml_version: 1.4.39" in text

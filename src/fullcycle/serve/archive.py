@@ -1,10 +1,12 @@
 """A bento exported as the same bytes whenever it holds the same model, code and settings.
 
 BentoML's own export (`bentoml.bentos.export_bento`) stamps the build time into bento.yaml and each
-model.yaml, and the tar archive records file times, owners and directory order. The package
-stage's output is a DVC output, so those would give a new hash on every run and a fresh clone's
-`make repro` would end with a modified dvc.lock. `export()` writes the same format (an xz tar of
-the bento's directory, which `bentoml import` reads) with those fields fixed.
+model.yaml, each model.yaml records the interpreter's full version (3.11.7; bento.yaml says 3.11),
+and the tar archive records file times, owners and directory order. The package stage's output is
+a DVC output, so those would give a new hash on every run, or on every Python patch release, and a
+fresh clone's `make repro` would end with a modified dvc.lock. `export()` writes the same format (an
+xz tar of the bento's directory, which `bentoml import` reads) with those fields fixed: the times
+to one date, the Python version to major.minor, as bento.yaml has it.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ FIXED_MTIME = 315532800  # the same instant, as a tar mtime
 STAMPED = ("bento.yaml", "model.yaml")
 
 
-def without_times(text: str) -> str:
-    """The YAML `text` with every `creation_time` set to FIXED_TIME, all else kept as written."""
+def stable_yaml(text: str) -> str:
+    """The YAML `text` with every `creation_time` set to FIXED_TIME and every `python_version`
+    cut to major.minor ("3.11.7" -> "3.11"), all else kept as written."""
     from ruamel.yaml import YAML
 
     yaml = YAML()  # round-trip: order, quoting and comments kept
@@ -35,6 +38,8 @@ def without_times(text: str) -> str:
             for key, value in node.items():
                 if key == "creation_time":
                     node[key] = FIXED_TIME
+                elif key == "python_version" and isinstance(value, str):
+                    node[key] = ".".join(value.split(".")[:2])
                 else:
                     fix(value)
         elif isinstance(node, list):
@@ -73,7 +78,7 @@ def export(bento_dir: str | Path, dest: str | Path) -> None:
             if path.is_dir():
                 tar.addfile(_info(name, directory=True))
             elif path.name in STAMPED:
-                data = without_times(path.read_text(encoding="utf-8")).encode("utf-8")
+                data = stable_yaml(path.read_text(encoding="utf-8")).encode("utf-8")
                 tar.addfile(_info(name, size=len(data)), io.BytesIO(data))
             else:
                 executable = bool(path.stat().st_mode & 0o100)
