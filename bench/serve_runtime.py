@@ -11,6 +11,11 @@ The machine may be shared: the load average is printed next to the figures; trus
 
     python bench/serve_runtime.py [--model-dir models/classifier] [--optimized-dir models/optimized]
         [--data-dir data/processed] [--clients 32] [--seconds 10] [--rounds 2] [--threads N]
+        [--no-batching]
+
+--no-batching starts both servers with FULLCYCLE_BATCHING=false: each request is its own forward
+pass. Batch-1 latency is then the model's plus HTTP's, without BentoML's adaptive batcher, which
+after a burst of load makes a lone request wait for companions.
 """
 
 from __future__ import annotations
@@ -84,6 +89,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2, help="interleaved measurement rounds")
     parser.add_argument("--single", type=int, default=24, help="batch-1 requests per round")
     parser.add_argument("--threads", type=int, help="OMP_NUM_THREADS for both servers")
+    parser.add_argument(
+        "--no-batching", action="store_true", help="FULLCYCLE_BATCHING=false for both servers"
+    )
     args = parser.parse_args()
     model_dir, optimized_dir = Path(args.model_dir).resolve(), Path(args.optimized_dir).resolve()
     texts = test_texts(Path(args.data_dir))
@@ -92,7 +100,8 @@ def main() -> int:
     model = OnnxClassifier.load(optimized_dir, threads=args.threads)
     print(
         f"model {model_dir}, variant {model.variant} ({optimized_dir}); {args.clients} clients, "
-        f"one text per request, {args.rounds} rounds of {args.seconds:.0f} s windows"
+        f"one text per request, {args.rounds} rounds of {args.seconds:.0f} s windows, "
+        f"adaptive batching {'off' if args.no_batching else 'on'}"
     )
     runtimes = ("torch", "onnx")
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
@@ -105,6 +114,8 @@ def main() -> int:
             }
             if args.threads:
                 env["OMP_NUM_THREADS"] = str(args.threads)
+            if args.no_batching:
+                env["FULLCYCLE_BATCHING"] = "false"
             log = Path(tmp) / f"{name}.log"
             urls[name] = stack.enter_context(
                 launch.serving(".", cwd=REPO, env=env, log_path=log)
