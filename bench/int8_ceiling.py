@@ -26,10 +26,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pandas as pd
 import torch
-from onnxruntime.quantization import QuantType, quantize_dynamic
+from onnxruntime.quantization import QuantType
 from tqdm import tqdm
 
 from fullcycle import classifier
@@ -37,7 +36,7 @@ from fullcycle.optimize import export, prune, variants
 from fullcycle.optimize.onnx_model import session
 
 INT8_FLAGS = ("avx512_vnni", "avx_vnni", "avx512vnni", "amx_int8", "vnni")
-MODES = {  # name: quantize_dynamic's arguments (the stage's int8 is QInt8, per tensor)
+MODES = {  # name: export.quantize's options (the stage's int8: QInt8, one scale per tensor)
     "int8 uint8 weights": {"weight_type": QuantType.QUInt8},
     "int8 per-channel": {"weight_type": QuantType.QInt8, "per_channel": True},
     "int8 reduced range": {"weight_type": QuantType.QInt8, "reduce_range": True},
@@ -64,22 +63,19 @@ def cpu() -> tuple[str, list[str]]:
 
 def build(model_dir: str, work: Path, modes: bool, pruned: bool) -> dict[str, Path]:
     model = variants.load_eager(model_dir)
-    fp32, _ = variants._fused_onnx(model, work, "fp32", 17)
+    fp32, _ = variants._fused_onnx(model, work, "fp32", export.OPSET)
     paths = {
         "onnx fp32 (fused)": fp32,
         "onnx int8 (stage)": export.quantize(fp32, work / "i8.onnx"),
     }
-    extra = {"DefaultTensorType": onnx.TensorProto.FLOAT}
-    for i, (name, kwargs) in enumerate(MODES.items() if modes else []):
-        path = work / f"mode{i}.onnx"
-        quantize_dynamic(str(fp32), str(path), extra_options=extra, **kwargs)
-        paths[name] = path
+    for i, (name, options) in enumerate(MODES.items() if modes else []):
+        paths[name] = export.quantize(fp32, work / f"mode{i}.onnx", **options)
     for i, (name, (heads, ffn)) in enumerate(SHAPES.items() if pruned else []):
         cut = variants.load_eager(model_dir)
         prune.prune_heads(cut, heads)
         if ffn:
             prune.prune_ffn(cut, ffn)
-        fused, _ = variants._fused_onnx(cut, work, f"shape{i}", 17)
+        fused, _ = variants._fused_onnx(cut, work, f"shape{i}", export.OPSET)
         paths[name] = export.quantize(fused, work / f"shape{i}.i8.onnx")
     return paths
 

@@ -20,6 +20,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import torch
 from transformers import PreTrainedModel
@@ -106,17 +107,20 @@ def fuse(source: Path, path: Path, num_heads: int = 0, hidden_size: int = 0) -> 
     return stats
 
 
-def quantize(source: Path, path: Path) -> Path:
-    """Dynamic int8 quantisation of `source` (weights int8, activations per batch) into `path`."""
+def quantize(source: Path, path: Path, **options: Any) -> Path:
+    """Dynamic int8 quantisation of `source` (weights int8, activations per batch) into `path`.
+    `options` go to quantize_dynamic: the stage uses its defaults (QInt8 weights, one scale per
+    tensor); bench/int8_ceiling.py times other choices."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    options = {"weight_type": QuantType.QInt8} | options
     with atomic_path(path) as tmp, _quiet_root(_PREPROCESS_HINT):
         quantize_dynamic(
             str(source),
             str(tmp),
-            weight_type=QuantType.QInt8,
             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+            **options,
         )
         _stabilise(tmp)
     return path

@@ -60,16 +60,18 @@ def _fused_onnx(
 
 
 class Pruning(NamedTuple):
-    """optimize.prune's shares, checked: heads and feed-forward neurons removed, distillation."""
+    """optimize.prune's shares, checked: heads and feed-forward neurons removed, distillation
+    (and its temperature)."""
 
     heads: float
     ffn: float
     distill: float
+    temperature: float
 
 
 def pruning(prune_cfg: Any) -> Pruning:
-    """optimize.prune's heads_fraction, ffn_fraction and distill, each checked (the one place
-    that reads them)."""
+    """optimize.prune's heads_fraction, ffn_fraction and distill, each checked, and temperature
+    (the one place that reads them)."""
     heads = float(prune_cfg.heads_fraction)
     ffn = float(prune_cfg.get("ffn_fraction", 0.0) or 0.0)
     distill = float(prune_cfg.get("distill", 0.0) or 0.0)
@@ -84,7 +86,8 @@ def pruning(prune_cfg: Any) -> Pruning:
                 f"params.yaml: optimize.prune.{key} = {value} must be in {interval} "
                 "(fix conf/optimize/, then `fullcycle params`)."
             )
-    return Pruning(heads, ffn, distill)
+    temperature = float(prune_cfg.get("temperature", 2.0))
+    return Pruning(heads, ffn, distill, temperature)
 
 
 def build(
@@ -110,8 +113,7 @@ def build(
             shares = pruning(opt.prune)
             teacher = None  # the unpruned model, copied before the cuts
             if shares.distill:
-                temperature = float(opt.prune.get("temperature", 2.0))
-                teacher = prune.Distilled(copy.deepcopy(model), shares.distill, temperature)
+                teacher = prune.Distilled(copy.deepcopy(model), shares.distill, shares.temperature)
             prune.prune_heads(model, shares.heads)
             if shares.ffn:
                 prune.prune_ffn(model, shares.ffn)
