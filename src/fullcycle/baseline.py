@@ -1,11 +1,14 @@
 """The `baseline` stage: TF-IDF + logistic regression, the bar every fine-tuned model must clear.
 
 Trains on the train split, scores the test split, writes reports/baseline/metrics.json in the same
-shape as the evaluate stage: {"test": {"accuracy": ..., "f1_macro": ...}}.
+shape as the evaluate stage ({"test": {"accuracy", "accuracy_ci", "f1_macro", "f1_macro_ci",
+"rows"}}) and reports/baseline/predictions.json (its label for every test text), so the model card
+and the promotion gate compare the model with it on the same texts.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +19,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.pipeline import Pipeline
 
-from fullcycle import params
+from fullcycle import evidence, params
 from fullcycle.errors import FullcycleError
-from fullcycle.io import write_json
+from fullcycle.io import atomic_path
 
 METRICS = Path("reports/baseline/metrics.json")
+PREDICTIONS = Path("reports/baseline/predictions.json")
 
 
 def read_split(processed_dir: str | Path, name: str) -> pd.DataFrame:
@@ -54,15 +58,23 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     test = read_split(data.processed_dir, "test")
     model = build(params.section(cfg, "baseline"), int(cfg.get("seed", 0)))
     model.fit(train["text"], train["label"])
-    predicted = model.predict(test["text"])
+    predicted = [str(p) for p in model.predict(test["text"])]
+    labels = json.loads((Path(data.processed_dir) / "labels.json").read_text(encoding="utf-8"))
+    actual = test["label"].astype(str).tolist()
+    pred = evidence.Predictions.of(labels, test["text"].tolist(), actual, predicted)
+    ci = evidence.interval(pred)
     metrics = {
         "test": {
-            "accuracy": round(float(accuracy_score(test["label"], predicted)), 4),
-            "f1_macro": round(float(f1_score(test["label"], predicted, average="macro")), 4),
+            "accuracy": round(float(accuracy_score(actual, predicted)), 4),
+            "accuracy_ci": ci["accuracy_ci"],
+            "f1_macro": round(float(f1_score(actual, predicted, average="macro")), 4),
+            "f1_macro_ci": ci["f1_macro_ci"],
             "rows": len(test),
         }
     }
-    write_json(METRICS, metrics)
+    with atomic_path(METRICS) as m, atomic_path(PREDICTIONS) as pr:
+        m.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+        pr.write_text(evidence.dumps({"test": pred}), encoding="utf-8")
     return metrics
 
 

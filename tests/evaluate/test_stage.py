@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
-from fullcycle import params
+from fullcycle import evidence, params
 from fullcycle.errors import FullcycleError
 from fullcycle.evaluate import stage
 from fullcycle.evaluate.card import render
@@ -29,22 +29,38 @@ def test_scores_on_known_predictions():
     assert got["accuracy"] == 0.5 and got["rows"] == 4
     assert got["per_class"]["a"] == {"precision": 1.0, "recall": 0.5, "f1": 0.6667, "support": 2}
     assert got["per_class"]["b"] == {"precision": 0.3333, "recall": 1.0, "f1": 0.5, "support": 1}
-    assert got["per_class"]["c"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1}
+    # never predicted: its precision is undefined ("n/a"), not 0.0
+    assert got["per_class"]["c"] == {"precision": None, "recall": 0.0, "f1": 0.0, "support": 1}
     assert got["f1_macro"] == round((2 / 3 + 0.5 + 0) / 3, 4)
     assert got["confusion_matrix"] == [[1, 1, 0], [0, 1, 0], [0, 1, 0]]  # rows: actual
 
 
+def test_scores_of_a_class_without_texts_are_na():
+    got = scores(["a", "b", "c"], actual=["a", "a", "b"], predicted=["a", "b", "b"])
+    assert got["per_class"]["c"] == {"precision": None, "recall": None, "f1": None, "support": 0}
+
+
 def test_evaluate_writes_metrics_confusion_plot_and_card(evaluated_project, trained_model):
-    baseline = {"test": {"accuracy": 0.9595, "f1_macro": 0.9588, "rows": 30}}
-    (evaluated_project / "reports/baseline").mkdir(parents=True)
-    (evaluated_project / "reports/baseline/metrics.json").write_text(json.dumps(baseline))
+    from fullcycle import baseline as baseline_stage
+
+    baseline_stage.run(params.load())  # metrics and predictions on the same test split
 
     metrics = stage.run(params.load(), model_dir=trained_model)
 
     assert json.loads((evaluated_project / "reports/eval/metrics.json").read_text()) == metrics
     test = metrics["test"]
     assert set(metrics) == {"test", "model"}  # what people compare; no timings (not reproducible)
-    assert set(test) == {"accuracy", "f1_macro", "rows"} and test["rows"] == 30
+    assert list(test) == ["accuracy", "accuracy_ci", "f1_macro", "f1_macro_ci", "rows"]
+    assert test["rows"] == 30
+    low, high = test["accuracy_ci"]
+    assert low <= test["accuracy"] <= high and high - low > 0.05  # 30 texts: a wide interval
+    predictions = evidence.loads(
+        (evaluated_project / "reports/eval/predictions.json").read_text(), "predictions"
+    )["test"]
+    assert predictions.rows == 30 and predictions.labels == tuple(LABELS)
+    assert (
+        round(float((predictions.predicted[0] == predictions.actual).mean()), 4) == test["accuracy"]
+    )
     per_class = json.loads((evaluated_project / "reports/eval/per_class.json").read_text())
     assert list(per_class) == LABELS and set(per_class["tech"]) >= {"f1", "support"}
     assert metrics["model"]["parameters"] > 10_000 and metrics["model"]["size_mb"] > 0
@@ -58,7 +74,9 @@ def test_evaluate_writes_metrics_confusion_plot_and_card(evaluated_project, trai
     meta = json.loads((trained_model / "fullcycle.json").read_text())
     expected = [
         "| accuracy |",
-        "0.9595",
+        "difference (paired)",
+        "McNemar's exact test",
+        f"({low:.4f}–{high:.4f})",
         f"Data version: `{meta['data']['md5']}`, DVC's hash",
         "actual / predicted",
         "## Training parameters",
@@ -94,6 +112,22 @@ def test_card_without_a_baseline_says_how_to_get_one():
     matrix, per_class = metrics["test"].pop("confusion_matrix"), metrics["test"].pop("per_class")
     card = render(meta, metrics, per_class, matrix, None)
     assert "No baseline metrics found" in card and "| accuracy | 0.5000 | n/a | n/a |" in card
+
+
+def test_card_says_the_paired_verdict_against_the_baseline():
+    labels = ["a", "b"]
+    texts = [f"t{i}" for i in range(200)]
+    actual = ["a", "b"] * 100
+    model = evidence.Predictions.of(labels, texts, actual, actual[:190] + ["a"] * 10)
+    base = evidence.Predictions.of(labels, texts, actual, actual[:150] + ["a"] * 50)
+    meta = {"labels": labels, "max_length": 8, "base_model": "tiny", "params": {"seed": 1}}
+    test = scores(labels, actual, [labels[i] for i in model.predicted[0]])
+    metrics = {"test": stage.with_interval(test, model), "model": {"parameters": 1, "size_mb": 0.1}}
+    matrix, per_class = metrics["test"].pop("confusion_matrix"), metrics["test"].pop("per_class")
+    baseline = {"test": evidence.interval(base)}
+    card = render(meta, metrics, per_class, matrix, baseline, None, evidence.compare(base, model))
+    assert "better beyond noise" in card
+    assert "20 are right only for this model and 0 only for the baseline" in card
 
 
 def test_missing_model_says_train_first(evaluated_project):

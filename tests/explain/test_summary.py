@@ -38,11 +38,12 @@ def test_pr_section_lists_new_and_gone_words():
 
 def test_pr_body_carries_the_section():
     from fullcycle.lifecycle.experiments import Run
-    from fullcycle.lifecycle.promote import Gate, pr_body
+    from fullcycle.lifecycle.gate import Gate
+    from fullcycle.lifecycle.promote import pr_body
 
     run = Run.__new__(Run)
     run.name, run.rev = "exp-1", "a" * 40
-    gate = Gate("test.f1_macro", 0.9, 0.8, 0.7, 0.01, 0.0)
+    gate = Gate("test.f1_macro", 0.9, 0.8, 0.7, 0.95)
     md = summary.pr_section(None, {"top_words": {"tech": [{"word": "pc"}]}}, "main")
     body = pr_body(run, gate, "main", "", "", None, md)
     assert "### Explanations (vs `main`)" in body and "| tech | pc |" in body

@@ -27,6 +27,8 @@ from tests.conftest import BIN, git, make_project, run
 # nothing a 26-row slice could show), served by torch (no optimize stage), explaining little.
 LOOP = [
     "data.max_per_class=40",
+    "data.split.test=0.15",
+    "data.split.production=0.15",  # 30 held-out texts for the drift checks
     "trainer.max_epochs=2",
     "explain.budget_s=5",
     "serve.runtime=torch",
@@ -113,6 +115,9 @@ def test_capture_to_retrained_model(tmp_path, github, monkeypatch, capsys):
     assert main(["promote", "retrain"]) == 0
     [pull] = github.state.pulls
     assert "labelled.accuracy" in pull["body"] and "test.accuracy" in pull["body"]
+    # the gate judged the new slice with main's model scored on it (paired, with its interval)
+    assert "| vs main, labelled slice |" in pull["body"]
+    assert "beyond noise" in pull["title"]
 
     # the new slice: the retrained model against the old one on the same held-out labelled rows,
     # both read from the experiment's commit (its metrics in git, its data through DVC's cache)

@@ -6,13 +6,10 @@ import json
 import time
 from pathlib import Path
 
-import pytest
 import yaml
 
 from fullcycle.cli import main
 from fullcycle.lifecycle import experiments, records
-from fullcycle.lifecycle.experiments import Run
-from fullcycle.lifecycle.promote import DEFAULTS, check_gate
 from tests.lifecycle.conftest import set_gate
 
 BRANCH = "promote/good"
@@ -24,41 +21,6 @@ def origin_branches(box) -> list[str]:
 
 def remote_file_count(box) -> int:
     return sum(1 for p in (box.base / "dvc-remote").rglob("*") if p.is_file())
-
-
-def run_with(metrics: dict[str, float | None]) -> Run:
-    eval_m = (
-        {"test": {"f1_macro": metrics["candidate"]}} if metrics.get("candidate") is not None else {}
-    )
-    base_m = (
-        {"test": {"f1_macro": metrics["baseline"]}} if metrics.get("baseline") is not None else {}
-    )
-    return Run(
-        rev="c",
-        name="c",
-        metrics_by_file={
-            "reports/eval/metrics.json": eval_m,
-            "reports/baseline/metrics.json": base_m,
-        },
-    )
-
-
-@pytest.mark.parametrize(
-    ("candidate", "main_f1", "baseline", "passed", "why"),
-    [
-        (0.90, 0.905, 0.80, True, ""),  # within the tolerance of main
-        (0.90, 0.92, 0.80, False, "below main's 0.9200 by more than the tolerance 0.01"),
-        (0.90, None, 0.80, True, ""),  # first promotion: nothing on main yet
-        (0.80, None, 0.80, False, "does not beat the baseline's 0.8000"),
-        (0.90, None, None, False, "no baseline test.f1_macro"),
-        (None, 0.9, 0.8, False, "the experiment has no test.f1_macro"),
-    ],
-)
-def test_gate_rules(candidate, main_f1, baseline, passed, why):
-    main_run = run_with({"candidate": main_f1}) if main_f1 is not None else None
-    gate = check_gate(run_with({"candidate": candidate, "baseline": baseline}), main_run, DEFAULTS)
-    assert gate.passed is passed
-    assert why in gate.failure()
 
 
 def test_promote_opens_the_pr_then_updates_it(sandbox, github, capsys):
@@ -133,7 +95,8 @@ def test_gate_failure_pushes_nothing(sandbox, github, capsys):
     files_before = remote_file_count(sandbox)
     assert main(["promote", "good"]) != 0
     err = capsys.readouterr().err
-    assert "does not pass the promotion gate" in err and "does not beat the baseline" in err
+    assert "does not pass the promotion gate" in err and "vs baseline: f1_macro" in err
+    assert "(95% interval)" in err
     assert "Nothing was pushed" in err
     assert origin_branches(sandbox) == ["main"] and BRANCH not in sandbox.git("branch")
     assert remote_file_count(sandbox) == files_before and github.state.requests == []

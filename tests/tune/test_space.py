@@ -59,6 +59,7 @@ def test_grid_needs_choices_on_every_entry():
     [
         (Options(sampler="bayes"), "sampler 'bayes'"),
         (Options(trials=0), "trials = 0"),
+        (Options(seeds=0), r"seeds = 0: give a whole number >= 1"),
         (Options(study="my study"), "study name"),
         (Options(fixed=["train.lr=1e-4"]), r"-S train.lr: fixed by -S and searched"),
     ],
@@ -67,6 +68,19 @@ def test_bad_options_are_clear_errors(opts, message):
     opts.space = str(REPO / "conf/tune/default.yaml")
     with pytest.raises(FullcycleError, match=message):
         settings(opts)
+
+
+def test_seeds_default_to_one_and_one_study_keeps_its_count():
+    from fullcycle.tune import study as studies
+
+    for name in ("default", "quick"):
+        assert settings(Options(space=str(REPO / f"conf/tune/{name}.yaml")))["seeds"] == 1
+    assert settings(Options(space=str(REPO / "conf/tune/quick.yaml"), seeds=3))["seeds"] == 3
+    study = optuna.create_study(study_name="s")
+    studies.check_seeds(study, 3)
+    studies.check_seeds(study, 3)  # resuming with the same count is fine
+    with pytest.raises(FullcycleError, match="runs 3 seed.*--seeds 1 would mix"):
+        studies.check_seeds(study, 1)
 
 
 @pytest.mark.parametrize("value", ["0", "three", "true"])

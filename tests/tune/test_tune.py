@@ -16,7 +16,7 @@ import pytest
 from optuna.trial import TrialState
 
 from fullcycle.lifecycle import experiments
-from fullcycle.tune import search
+from fullcycle.tune import search, trial
 from fullcycle.tune import study as studies
 from tests.conftest import run
 
@@ -61,7 +61,15 @@ def load(root: Path, name: str = "s") -> optuna.Study:
 
 
 SHOW = argparse.Namespace(
-    show=True, study=None, sampler=None, trials=None, storage=None, jobs=1, set=[], space=None
+    show=True,
+    study=None,
+    sampler=None,
+    trials=None,
+    seeds=None,
+    storage=None,
+    jobs=1,
+    set=[],
+    space=None,
 )
 
 
@@ -101,6 +109,29 @@ def test_a_tpe_study_runs_each_trial_as_a_dvc_experiment(tuned_project, capsys):
         "--json",
     )
     assert json.loads(winner.stdout)["name"].startswith("s-")
+
+
+def test_a_two_seed_trial_is_two_experiments_and_their_mean(tuned_project):
+    done = tune(tuned_project, "--sampler", "random", "--trials", "1", "--seeds", "2")
+    (only,) = load(tuned_project).trials
+    assert only.state == TrialState.COMPLETE
+    names = only.user_attrs[studies.EXPERIMENTS]
+    assert names == ["s-0", "s-0-s1"]
+    # each seed is its own experiment (the plain trial's seed, then seed + 1), same values
+    by_name = {e.name: e for e in experiments.listing()[1]}
+    assert [by_name[n].params["seed"] for n in names] == [42, 43]
+    assert by_name["s-0-s1"].params["train.lr"] == pytest.approx(only.params["train.lr"])
+    values = [trial.read_metric("dvclive/metrics.json:best.val_f1_macro", rev=n) for n in names]
+    assert only.user_attrs[studies.SEED_VALUES] == values
+    assert only.value == pytest.approx(sum(values) / 2)
+    out = " ".join(done.stdout.split())
+    assert "the mean of 2 seeds: s-0, s-0-s1" in out
+    if "data.split.seed" in by_name["s-0"].params:  # the seeds trained on the same split: their
+        row = next(ln for ln in done.stdout.splitlines() if ln.startswith("s-0 "))
+        assert row.split()[1:4] == [f"{only.value:.4f}", row.split()[2], "best"]  # predictions pair
+        assert row.split()[2] != "-"
+    # the project's commit was never trained: no predictions of main's to compare with
+    assert "vs main: main's current params (commit" in out and "cannot be compared" in out
 
 
 def test_grid_with_a_pruned_and_a_failed_trial(tuned_project, tmp_path):

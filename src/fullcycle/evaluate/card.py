@@ -8,12 +8,12 @@ commit (the commit is the one that holds the card).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 from omegaconf import OmegaConf
 
+from fullcycle.evidence import Comparison
 from fullcycle.explain.summary import card_section
 
 
@@ -27,24 +27,50 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
-def _versus_baseline(test: dict[str, Any], baseline: dict[str, Any] | None) -> str:
+def _with_ci(scores: dict[str, Any], key: str) -> str:
+    ci = scores.get(f"{key}_ci")
+    value = _num(scores.get(key))
+    return f"{value} ({ci[0]:.4f}–{ci[1]:.4f})" if ci else value
+
+
+def _versus_baseline(
+    test: dict[str, Any], baseline: dict[str, Any] | None, paired: Comparison | None
+) -> str:
     base = (baseline or {}).get("test", {})
     rows = []
     for key, name in (("accuracy", "accuracy"), ("f1_macro", "macro-F1")):
-        ours, theirs = test.get(key), base.get(key)
-        diff = "n/a" if ours is None or theirs is None else f"{ours - theirs:+.4f}"
-        rows.append([name, _num(ours), _num(theirs), diff])
-    note = (
-        ""
-        if base
-        else "\n\nNo baseline metrics found (reports/baseline/metrics.json): run `dvc repro`."
-    )
-    return (
-        _table(
-            ["metric", "this model", "baseline (TF-IDF + logistic regression)", "difference"], rows
+        if paired is not None:
+            d = paired[key]
+            diff = f"{d.diff:+.4f} ({d.low:+.4f} to {d.high:+.4f})"
+            said = d.verdict
+        else:
+            ours, theirs = test.get(key), base.get(key)
+            diff = "n/a" if ours is None or theirs is None else f"{ours - theirs:+.4f}"
+            said = "n/a (no paired predictions)"
+        rows.append([name, _with_ci(test, key), _with_ci(base, key), diff, said])
+    header = ["metric", "this model", "baseline (TF-IDF)", "difference (paired)", "verdict"]
+    table = _table(header, rows)
+    if not base:
+        return (
+            table
+            + "\n\nNo baseline metrics found (reports/baseline/metrics.json): run `dvc repro`."
         )
-        + note
+    note = (
+        "\n\nIn brackets: 95% intervals from a seeded bootstrap over the test texts; the "
+        "difference's interval is paired (both models resampled on the same texts)."
     )
+    if paired is not None:
+        p = "n/a" if paired.p_value is None else f"{paired.p_value:.3g}"
+        note += (
+            f" Of {paired.rows} texts, {paired.b_only} are right only for this model and "
+            f"{paired.a_only} only for the baseline (McNemar's exact test: p = {p})."
+        )
+    else:
+        note += (
+            " No paired comparison: the baseline's predictions on this test split are missing "
+            "(reports/baseline/predictions.json): run `dvc repro`."
+        )
+    return table + note
 
 
 def _data_lines(data: dict[str, Any], raw: dict[str, Any] | None) -> str:
@@ -70,12 +96,12 @@ def render(
     confusion: list[list[int]],
     baseline: dict[str, Any] | None,
     raw: dict[str, Any] | None = None,
+    paired: Comparison | None = None,
 ) -> str:
     test, labels = metrics["test"], list(meta["labels"])
     data, size = meta.get("data", {}), metrics["model"]
     rows = data.get("rows", {})
-    acc = test["accuracy"]
-    margin = 1.96 * math.sqrt(max(acc * (1 - acc), 1e-9) / max(test["rows"], 1))
+    acc_ci = test.get("accuracy_ci") or [test["accuracy"], test["accuracy"]]
     per_class_rows = [
         [label, *(_num(v[k]) for k in ("precision", "recall", "f1")), v["support"]]
         for label, v in per_class.items()
@@ -98,7 +124,7 @@ A transformers sequence classifier fine-tuned from `{meta.get("base_model", "?")
   check it out, then `dvc pull && dvc repro`
 
 ## Results on the test split
-{_versus_baseline(test, baseline)}
+{_versus_baseline(test, baseline, paired)}
 
 Per class:
 
@@ -121,8 +147,10 @@ Confusion matrix (rows: actual label, columns: predicted label):
 ## Limits
 - It only knows the labels above: every text gets one of them, however unrelated it is. The score
   is a softmax probability, not a calibrated confidence; route low scores to a person.
-- Tested on {test["rows"]} texts from the same source as its training data: the accuracy is known to
-  about ±{margin:.3f} (95% interval), and only for texts like these.
+- Tested on {test["rows"]} texts from the same source as its training data: its accuracy is
+  somewhere in {acc_ci[0]:.4f}–{acc_ci[1]:.4f} (95% interval), and only for texts like these; a
+  difference from another model smaller than that is not evidence until a paired comparison
+  (`fullcycle exp diff`) says so.
 - Text past the first {meta["max_length"]} tokens is ignored.
 - Other languages, domains, writing styles and topics that drift over time are untested: watch
   production traffic with the drift report before trusting it there.

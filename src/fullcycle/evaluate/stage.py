@@ -1,9 +1,13 @@
 """`fullcycle evaluate`: score models/classifier/ on the test split.
 
-Writes reports/eval/metrics.json ({"test": {"accuracy", "f1_macro", "rows"}, "model": {"parameters",
-"size_mb"}}: the numbers people compare, DVC metrics), reports/eval/per_class.json (precision,
-recall, F1 and support per label), reports/eval/confusion.json (one {actual, predicted} row per test
-text: DVC's confusion plot) and reports/model_card.md. All four are written together or not at all.
+Writes reports/eval/metrics.json ({"test": {"accuracy", "accuracy_ci", "f1_macro", "f1_macro_ci",
+"rows"}, "model": {"parameters", "size_mb"}}: the numbers people compare, DVC metrics, each with
+its seeded 95% bootstrap interval), reports/eval/predictions.json (the model's label for every
+test text, in split order, with the split's hash: what paired comparisons read),
+reports/eval/per_class.json (precision, recall, F1 and support per label; "n/a" (null) where a
+class has no texts or no predictions), reports/eval/confusion.json (one {actual, predicted} row per
+test text: DVC's confusion plot) and reports/model_card.md (with the paired comparison against the
+baseline). All are written together or not at all.
 
 Every byte is a function of the stage's inputs (model, test split, params, baseline metrics):
 no timings, dates or commits, so `dvc repro -f` rewrites the same files. Speed is machine-dependent
@@ -28,8 +32,8 @@ from torchmetrics.functional.classification import (
     multiclass_recall,
 )
 
-from fullcycle import params, provenance
-from fullcycle.classifier import DEFAULT_DIR, Classifier
+from fullcycle import evidence, params, provenance
+from fullcycle.classifier import DEFAULT_DIR, Classifier, split_predictions
 from fullcycle.errors import FullcycleError
 from fullcycle.evaluate.card import render
 from fullcycle.io import atomic_path, read_json
@@ -39,8 +43,10 @@ from fullcycle.train.splits import read_split
 METRICS = Path("reports/eval/metrics.json")
 PER_CLASS = Path("reports/eval/per_class.json")
 CONFUSION = Path("reports/eval/confusion.json")
+PREDICTIONS = Path("reports/eval/predictions.json")
 CARD = Path("reports/model_card.md")
 BASELINE = Path("reports/baseline/metrics.json")
+BASELINE_PREDICTIONS = Path("reports/baseline/predictions.json")
 BATCH_SIZE = 32
 
 
@@ -58,12 +64,22 @@ def scores(
         "f1": multiclass_f1_score(preds, target, average=None, **k).tolist(),
     }
     support = torch.bincount(target, minlength=len(labels)).tolist()
+    guessed = torch.bincount(preds, minlength=len(labels)).tolist()
+    # no texts of a class: its recall is undefined; never predicted: its precision is (not 0.0)
+    defined = {
+        "precision": [g > 0 for g in guessed],
+        "recall": [n > 0 for n in support],
+        "f1": [n + g > 0 for n, g in zip(support, guessed, strict=True)],
+    }
     return {
         "accuracy": round(float(multiclass_accuracy(preds, target, average="micro", **k)), 4),
         "f1_macro": round(float(multiclass_f1_score(preds, target, average="macro", **k)), 4),
         "rows": len(actual),
         "per_class": {
-            label: {name: round(values[i], 4) for name, values in per_class.items()}
+            label: {
+                name: round(values[i], 4) if defined[name][i] else None
+                for name, values in per_class.items()
+            }
             | {"support": support[i]}
             for i, label in enumerate(labels)
         },
@@ -91,40 +107,65 @@ def read_baseline() -> dict[str, Any] | None:
         ) from None
 
 
+def versus_baseline(model: evidence.Predictions) -> evidence.Comparison | None:
+    """The model against the baseline on the same test texts (None before the baseline ran, or
+    when it scored another split: the card then says so)."""
+    if not BASELINE_PREDICTIONS.is_file():
+        return None
+    text = BASELINE_PREDICTIONS.read_text(encoding="utf-8")
+    base = evidence.loads(text, str(BASELINE_PREDICTIONS)).get("test")
+    if base is None or base.split != model.split or base.labels != model.labels:
+        return None
+    return evidence.compare(base, model, what="the model and the baseline")
+
+
+def with_interval(test_scores: dict[str, Any], pred: evidence.Predictions) -> dict[str, Any]:
+    """accuracy, accuracy_ci, f1_macro, f1_macro_ci, rows (and anything else, in that order)."""
+    ci = evidence.interval(pred)
+    out: dict[str, Any] = {}
+    for key, value in test_scores.items():
+        out[key] = value
+        if key in evidence.METRICS:
+            out[f"{key}_ci"] = ci[f"{key}_ci"]
+    return out
+
+
 def run(cfg: DictConfig, model_dir: str | Path = DEFAULT_DIR) -> dict[str, Any]:
     data = params.section(cfg, "data")
     model = Classifier(model_dir)
     test = read_split(data.processed_dir, "test", model.labels, labels_from=f"{model_dir}'s labels")
-    texts, actual = test["text"].tolist(), test["label"].astype(str).tolist()
+    actual = test["label"].astype(str).tolist()
 
-    probabilities = model.probabilities(texts, batch_size=BATCH_SIZE)
-    predicted = [model.labels[i] for i in probabilities.argmax(-1).tolist()]
-
+    sets = {"test": split_predictions(model, test, BATCH_SIZE)}
+    predicted = [model.labels[i] for i in sets["test"].predicted[0]]
     test_scores = scores(model.labels, actual, predicted)
     matrix = test_scores.pop("confusion_matrix")  # a table in the card, a plot in DVC
     per_class = test_scores.pop("per_class")  # a table in the card and its own file
-    metrics = {"test": test_scores, "model": model_size(model)}
+    metrics = {"test": with_interval(test_scores, sets["test"]), "model": model_size(model)}
     # rows added by `label import`, held out apart so "test" stays comparable (fullcycle.label.merge)
     labelled = Path(data.processed_dir) / LABELLED_TEST
     if labelled.is_file() and len(held := pd.read_parquet(labelled)):
-        guess = model.probabilities(held["text"].tolist(), batch_size=BATCH_SIZE).argmax(-1)
+        sets["labelled"] = split_predictions(model, held, BATCH_SIZE)
         slice_scores = scores(
             model.labels,
             held["label"].astype(str).tolist(),
-            [model.labels[i] for i in guess.tolist()],
+            [model.labels[i] for i in sets["labelled"].predicted[0]],
         )
         slice_scores.pop("confusion_matrix")
-        metrics["labelled"] = slice_scores
+        metrics["labelled"] = with_interval(slice_scores, sets["labelled"])
     raw = provenance.raw_data(data)
-    card = render(model.meta, metrics, per_class, matrix, read_baseline(), raw)
+    vs_base = versus_baseline(sets["test"])
+    card = render(model.meta, metrics, per_class, matrix, read_baseline(), raw, vs_base)
     confusion = [{"actual": a, "predicted": p} for a, p in zip(actual, predicted, strict=True)]
     with (
         atomic_path(METRICS) as m,
+        atomic_path(PREDICTIONS) as pr,
         atomic_path(PER_CLASS) as pc,
         atomic_path(CONFUSION) as c,
         atomic_path(CARD) as k,
     ):
         m.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+        pr.write_text(evidence.dumps(sets), encoding="utf-8")
         pc.write_text(json.dumps(per_class, indent=2) + "\n", encoding="utf-8")
         c.write_text(
             "[\n" + ",\n".join(json.dumps(r) for r in confusion) + "\n]\n", encoding="utf-8"
@@ -138,7 +179,8 @@ def main() -> None:
 
     hf_logging.disable_progress_bar()  # the "Loading weights" bar says nothing here
     test = run(params.load())["test"]
+    low, high = test["accuracy_ci"]
     print(
-        f"evaluate: test accuracy {test['accuracy']:.4f}, macro-F1 {test['f1_macro']:.4f} "
-        f"({test['rows']} texts); wrote {METRICS}, {CARD}"
+        f"evaluate: test accuracy {test['accuracy']:.4f} (95% interval {low:.4f}-{high:.4f}), "
+        f"macro-F1 {test['f1_macro']:.4f} ({test['rows']} texts); wrote {METRICS}, {CARD}"
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -21,8 +22,11 @@ from fullcycle.lifecycle.gitutil import read_tracked, rev_parse, show_file
 
 EVAL_METRICS = "reports/eval/metrics.json"
 BASELINE_METRICS = "reports/baseline/metrics.json"
+EVAL_PREDICTIONS = "reports/eval/predictions.json"  # the paired comparisons read these
+BASELINE_PREDICTIONS = "reports/baseline/predictions.json"
 OPTIMIZE_METRICS = "reports/optimize/summary.json"  # the served variant next to torch fp32
 DEFAULT_METRIC = "test.f1_macro"
+BETTER = "better beyond noise"  # evidence.BETTER, without importing numpy here
 
 
 @dataclass
@@ -35,6 +39,8 @@ class Run:
     metrics_by_file: dict[str, Any] | None = field(default=None, repr=False)  # file -> JSON
     failed: bool = False
     baseline: str | None = None  # for an experiment: the commit it was run from
+    # file -> {split: Predictions}; read from the commit on first use unless given
+    predictions_by_file: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def label(self) -> str:
@@ -50,6 +56,22 @@ class Run:
                 if text:
                     self.metrics_by_file[path] = json.loads(text)
         return self.metrics_by_file
+
+    def predictions(self, path: str = EVAL_PREDICTIONS) -> dict[str, Any]:
+        """{split: evidence.Predictions} of a predictions file at this run ({} when it has none)."""
+        from fullcycle import evidence
+
+        if self.predictions_by_file is None:
+            self.predictions_by_file = {}
+        if path not in self.predictions_by_file:
+            if self.rev == "workspace":
+                file = Path(path)
+                text = file.read_text(encoding="utf-8") if file.is_file() else None
+            else:
+                text = read_tracked(path, self.rev)
+            where = f"{path} at {self.label}"
+            self.predictions_by_file[path] = evidence.loads(text, where) if text else {}
+        return self.predictions_by_file[path]
 
     @property
     def params(self) -> dict[str, Any]:
@@ -128,6 +150,12 @@ def rank(runs: list[Run], metric: str, lower_is_better: bool = False) -> list[Ru
 def best(metric: str = DEFAULT_METRIC, lower_is_better: bool = False) -> tuple[Run, Run]:
     """(winner, HEAD): the best of HEAD's committed run and its experiments. The winner is HEAD
     itself when no experiment scores strictly better."""
+    ranked, head = ranking(metric, lower_is_better)
+    return ranked[0], head
+
+
+def ranking(metric: str = DEFAULT_METRIC, lower_is_better: bool = False) -> tuple[list[Run], Run]:
+    """(HEAD's run and its experiments best first, HEAD), or an error when none has `metric`."""
     head, runs = listing("HEAD")
     ranked = rank([head, *runs], metric, lower_is_better)
     if not ranked:
@@ -137,7 +165,23 @@ def best(metric: str = DEFAULT_METRIC, lower_is_better: bool = False) -> tuple[R
             "some with `dvc exp run -S key=value`, or name another metric with "
             "--metric FILE:section.key."
         )
-    return ranked[0], head
+    return ranked, head
+
+
+def versus(reference: Run, run: Run, metric: str) -> Any:
+    """The paired comparison of `run` against `reference` on `metric`'s split (test or
+    labelled), or None when either lacks predictions or they scored different splits."""
+    from fullcycle import evidence
+
+    path, key = split_metric(metric)
+    section, _, name = key.partition(".")
+    if path != EVAL_METRICS or name not in evidence.METRICS:
+        return None
+    a = reference.predictions().get(section)
+    b = run.predictions().get(section)
+    if a is None or b is None or a.split != b.split or a.labels != b.labels:
+        return None
+    return evidence.compare(a, b)[name]
 
 
 def find(name_or_rev: str) -> Run:
@@ -171,12 +215,17 @@ def headline(tree: Any) -> dict[str, float]:
 
 
 def main_best(args: argparse.Namespace) -> int:
-    """`fullcycle exp best [--metric M] [--lower] [--json]`."""
+    """`fullcycle exp best [--metric M] [--lower] [--json]`: the winner, and whether its lead
+    over HEAD and the runners-up is beyond noise (paired comparisons on the same texts)."""
     metric = args.metric or DEFAULT_METRIC
-    winner, head = best(metric, args.lower)
+    ranked, head = ranking(metric, args.lower)
+    winner = ranked[0]
     is_head = winner.rev == head.rev
     changed = {} if is_head else changed_params(winner, head)
+    vs_head = None if is_head else versus(head, winner, metric)
+    close = [r for r in ranked[1:10] if (d := versus(r, winner, metric)) and d.verdict != BETTER]
     if args.json:
+        d = vs_head
         print(
             json.dumps(
                 {
@@ -186,6 +235,10 @@ def main_best(args: argparse.Namespace) -> int:
                     "metric": metric,
                     "value": winner.metric(metric),
                     "baseline_rev": head.rev,
+                    "vs_head": None
+                    if d is None
+                    else {"difference": d.diff, "interval": [d.low, d.high], "verdict": d.verdict},
+                    "not_distinguishable": [r.name or r.rev for r in close],
                     "params_changed": changed,
                     "metrics": winner.metrics,
                 },
@@ -199,10 +252,17 @@ def main_best(args: argparse.Namespace) -> int:
             f"HEAD ({head.rev[:7]}) has the best {metric} = {value:.4f}: no experiment scores "
             "higher, so there is nothing better to promote."
         )
+    else:
+        print(f"best experiment: {winner.label} with {metric} = {value:.4f}", end="")
+        head_value = head.metric(metric)
+        print(f" (HEAD {head_value:.4f})" if head_value is not None else " (HEAD has none)")
+        if vs_head is not None:
+            print(f"vs HEAD, paired on the same texts: {vs_head.words()}")
+    if close:
+        names = ", ".join(r.name or r.rev[:7] for r in close)
+        print(f"not distinguishable from it (paired, 95%): {names}")
+    if is_head:
         return 0
-    print(f"best experiment: {winner.label} with {metric} = {value:.4f}", end="")
-    head_value = head.metric(metric)
-    print(f" (HEAD {head_value:.4f})" if head_value is not None else " (HEAD has none)")
     print("params changed vs HEAD:" if changed else "params: unchanged")
     for key, val in sorted(changed.items()):
         print(f"  {key} = {val}")
@@ -210,5 +270,6 @@ def main_best(args: argparse.Namespace) -> int:
         flat = headline(tree)
         if flat:
             print(f"{file}: " + ", ".join(f"{k} {v:g}" for k, v in flat.items()))
+    print(f"compare any two: fullcycle exp diff {head.rev[:7]} {winner.name or winner.rev[:7]}")
     print(f"promote it with: fullcycle promote {winner.name or winner.rev[:7]}")
     return 0

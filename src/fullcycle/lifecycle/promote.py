@@ -12,7 +12,6 @@ import argparse
 import json
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from fullcycle.lifecycle.experiments import (
     OPTIMIZE_METRICS,
     Run,
 )
+from fullcycle.lifecycle.gate import Gate, check_gate
 from fullcycle.lifecycle.github import GitHub, GitHubError, compare_url, repo_from_env
 from fullcycle.lifecycle.gitutil import (
     commit_files,
@@ -47,9 +47,11 @@ from fullcycle.lifecycle.gitutil import (
 MODEL_CARD = "reports/model_card.md"
 RECORD_DIR = "reports/promotion"
 MARKER = "<!-- fullcycle:promote -->"
-DEFAULTS = {
+DEFAULTS = {  # conf/promote/default.yaml's values, for a base branch whose params predate a key
     "metric": "test.f1_macro",
-    "tolerance": 0.01,
+    "rule": "superior",
+    "margin": 0.0,
+    "confidence": 0.95,
     "baseline_margin": 0.0,
     "base": "main",
     "branch_prefix": "promote/",
@@ -138,79 +140,6 @@ def conf_for(rev: str) -> dict[str, str]:
         return {f"conf/{c}": (Path(tmp) / "conf" / c).read_text(encoding="utf-8") for c in changed}
 
 
-@dataclass
-class Gate:
-    metric: str
-    candidate: float | None
-    main: float | None
-    baseline: float | None
-    tolerance: float
-    margin: float
-    no_main: str = "no model on main yet"  # what the reference column says when main has none
-
-    @property
-    def vs_main(self) -> bool:
-        if self.candidate is None:
-            return False
-        return self.main is None or self.candidate >= self.main - self.tolerance - 1e-9
-
-    @property
-    def vs_baseline(self) -> bool:
-        if self.candidate is None or self.baseline is None:
-            return False
-        return self.candidate > self.baseline + self.margin + 1e-9
-
-    @property
-    def passed(self) -> bool:
-        return self.vs_main and self.vs_baseline
-
-    def table(self) -> str:
-        fmt = records.fmt
-        mark = {True: "✅ pass", False: "❌ fail"}
-        main_ref = self.no_main if self.main is None else fmt(self.main)
-        return "\n".join(
-            [
-                f"| check ({self.metric}) | candidate | reference | rule | result |",
-                "|---|---|---|---|---|",
-                f"| vs main | {fmt(self.candidate)} | {main_ref} | ≥ main − {self.tolerance:g} "
-                f"| {mark[self.vs_main]} |",
-                f"| vs baseline | {fmt(self.candidate)} | {fmt(self.baseline)} "
-                f"| > baseline {self.margin:+g} | {mark[self.vs_baseline]} |",
-            ]
-        )
-
-    def failure(self) -> str:
-        fmt, reasons = records.fmt, []
-        if self.candidate is None:
-            reasons.append(f"the experiment has no {self.metric} (did the evaluate stage run?)")
-        elif not self.vs_main:
-            reasons.append(
-                f"{self.metric} {fmt(self.candidate)} is below main's {fmt(self.main)} "
-                f"by more than the tolerance {self.tolerance:g}"
-            )
-        if self.candidate is not None and self.baseline is None:
-            reasons.append(f"no baseline {self.metric} in {BASELINE_METRICS} to compare with")
-        elif self.candidate is not None and not self.vs_baseline:
-            reasons.append(
-                f"{self.metric} {fmt(self.candidate)} does not beat the baseline's "
-                f"{fmt(self.baseline)} (margin {self.margin:g})"
-            )
-        return "; ".join(reasons)
-
-
-def check_gate(candidate: Run, main: Run | None, cfg: dict[str, Any]) -> Gate:
-    metric = str(cfg["metric"])
-    _, key = experiments.split_metric(metric)
-    return Gate(
-        metric=metric,
-        candidate=candidate.metric(metric),
-        main=main.metric(metric) if main else None,
-        baseline=candidate.metric(f"{BASELINE_METRICS}:{key}"),
-        tolerance=float(cfg["tolerance"]),
-        margin=float(cfg["baseline_margin"]),
-    )
-
-
 def diff_table(kind: str, old: str, new: str | None, names: dict[str, str]) -> str:
     """`dvc params|metrics diff --md` between two revs (new=None: the workspace), with branch
     names instead of shas in the header. Metrics are the eval and baseline files' headline
@@ -277,15 +206,7 @@ def promotion_evidence(
         "rev": exp.rev,
         "base": base,
         "base_rev": base_sha,
-        "gate": {
-            "metric": gate.metric,
-            "candidate": gate.candidate,
-            "main": gate.main,
-            "baseline": gate.baseline,
-            "tolerance": gate.tolerance,
-            "baseline_margin": gate.margin,
-            "passed": gate.passed,
-        },
+        "gate": gate.summary(),
         "params_changed": experiments.changed_params(exp, exp_base),
         "metrics": {
             path: exp.metrics.get(path)
@@ -361,9 +282,7 @@ def promote(args: argparse.Namespace) -> int:
         params_md, metrics_md = pool.map(
             lambda kind: diff_table(kind, base_sha, sha, names), ("params", "metrics")
         )
-    title = f"Promote {name}: {metric} {records.fmt(gate.candidate)}" + (
-        f" (main {records.fmt(gate.main)})" if gate.main is not None else ""
-    )
+    title = f"Promote {name}: {metric} {records.fmt(gate.candidate)}, {gate.headline()}"
     explain_md = explain.pr_section(
         explain.load(show_file(base_sha, str(explain.SUMMARY))),
         explain.load(show_file(exp.rev, str(explain.SUMMARY))),

@@ -22,10 +22,18 @@ import yaml
 from fullcycle.errors import FullcycleError
 from fullcycle.lifecycle import records
 from fullcycle.lifecycle.conf import flatten
-from fullcycle.lifecycle.experiments import BASELINE_METRICS, EVAL_METRICS, Run, headline
+from fullcycle.lifecycle.experiments import (
+    BASELINE_METRICS,
+    BASELINE_PREDICTIONS,
+    EVAL_METRICS,
+    EVAL_PREDICTIONS,
+    Run,
+    headline,
+)
+from fullcycle.lifecycle.gate import check_gate
 from fullcycle.lifecycle.github import GitHub
 from fullcycle.lifecycle.gitutil import repo_root, rev_parse
-from fullcycle.lifecycle.promote import check_gate, diff_table, settings
+from fullcycle.lifecycle.promote import diff_table, settings
 
 MARKER = "<!-- fullcycle:pr-report:{profile} -->"  # one comment per profile (tiny, full)
 PROFILES = {  # what pipeline.yml runs under each profile name
@@ -60,13 +68,20 @@ def pr_number(explicit: int | None) -> int | None:
 
 
 def read_run(root: Path, name: str) -> Run:
-    """The metrics a `dvc repro` left under `root` (the workspace, or a recorded run's folder)."""
-    metrics = {}
+    """The metrics and predictions a `dvc repro` left under `root` (the workspace, or a recorded
+    run's folder)."""
+    from fullcycle import evidence
+
+    metrics, predictions = {}, {}
     for path in (EVAL_METRICS, BASELINE_METRICS):
         if (root / path).is_file():
             with contextlib.suppress(json.JSONDecodeError):
                 metrics[path] = json.loads((root / path).read_text(encoding="utf-8"))
-    return Run(rev=name, name=name, metrics_by_file=metrics)
+    for path in (EVAL_PREDICTIONS, BASELINE_PREDICTIONS):
+        file = root / path
+        text = file.read_text(encoding="utf-8") if file.is_file() else ""
+        predictions[path] = evidence.loads(text, str(file)) if text else {}
+    return Run(rev=name, name=name, metrics_by_file=metrics, predictions_by_file=predictions)
 
 
 def base_run(base: str) -> Run:

@@ -39,6 +39,7 @@ SHIPPED = (
     "__init__.py",
     "classifier.py",
     "errors.py",
+    "evidence.py",  # classifier.split_predictions' types; numpy only at import
     "io.py",
     "params.py",
     "provenance.py",

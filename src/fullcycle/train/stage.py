@@ -20,7 +20,7 @@ from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, Mode
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
-from fullcycle import classifier, params
+from fullcycle import classifier, evidence, params
 from fullcycle.errors import FullcycleError
 from fullcycle.io import atomic_path
 from fullcycle.provenance import dvc_md5
@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 MODEL_DIR = classifier.DEFAULT_DIR
 LIVE_DIR = Path("dvclive")
+# the saved epoch's label for every validation text: `fullcycle tune` compares trials with it
+VAL_PREDICTIONS = LIVE_DIR / "val_predictions.json"
 
 # Texts are tokenized up front: loader worker processes would only add start-up time.
 warnings.filterwarnings("ignore", message=".*does not have many workers.*")
@@ -240,7 +242,6 @@ def run(cfg: DictConfig, callbacks: Sequence[L.Callback] = ()) -> dict[str, Any]
         # dvclive/metrics.json holds the last epoch's numbers; add the saved (best) epoch's
         live = trainer.logger.experiment
         live.summary["best"] = {"val_f1_macro": summary["val_f1_macro"]}
-        live.make_summary()
         meta = provenance(cfg, data, data_hash) | {
             "val_f1_macro": summary["val_f1_macro"],
             "epochs": summary["epochs"],
@@ -249,8 +250,27 @@ def run(cfg: DictConfig, callbacks: Sequence[L.Callback] = ()) -> dict[str, Any]
             classifier.save(
                 tmp, lora.merged(module.model), tokenizer, data.labels, model_cfg.max_length, **meta
             )
+        write_val_predictions(data_cfg.processed_dir, live.summary)
+        live.make_summary()
         checkpoints.clean()
     return summary
+
+
+def write_val_predictions(processed_dir: str | Path, live_summary: dict[str, Any]) -> None:
+    """The saved model's validation predictions (dvclive/val_predictions.json) and the interval
+    of its validation metrics (dvclive/metrics.json: best.val_f1_macro_ci), from the saved model
+    itself, so they are what was kept, not an epoch's running average."""
+    from fullcycle.train.splits import read_split
+
+    model = classifier.Classifier(MODEL_DIR)
+    val = read_split(processed_dir, "val", model.labels, labels_from=f"{MODEL_DIR}'s labels")
+    pred = classifier.split_predictions(model, val)
+    VAL_PREDICTIONS.write_text(evidence.dumps({"val": pred}), encoding="utf-8")
+    ci = evidence.interval(pred)
+    live_summary["best"] |= {
+        "val_f1_macro_ci": ci["f1_macro_ci"],
+        "val_accuracy_ci": ci["accuracy_ci"],
+    }
 
 
 def main() -> None:

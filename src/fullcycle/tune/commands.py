@@ -12,6 +12,12 @@ def register(add, stage, command) -> None:
     )
     p.add_argument("--sampler", choices=["tpe", "random", "grid"], help="default: conf/tune")
     p.add_argument("--trials", type=int, help="finished trials the study ends with")
+    p.add_argument(
+        "--seeds",
+        type=int,
+        help="training runs per trial, seeds s, s+1, ... (s: params' seed); the trial's value is "
+        "their mean (default: conf/tune's `seeds`, 1)",
+    )
     p.add_argument("--study", help="study name (default: conf/tune's `study`)")
     p.add_argument(
         "--storage",

@@ -1,7 +1,8 @@
 """`fullcycle tune`: grid, random or Bayesian (TPE) search where every trial is a DVC experiment.
 
-The loop is Optuna's ask-and-tell: ask for a trial, run `dvc exp run -n <study>-<number> -S ...`,
-read the validation macro-F1 it wrote, tell the study. It stops when the study holds --trials
+The loop is Optuna's ask-and-tell: ask for a trial, run `dvc exp run -n <study>-<number> -S ...`
+(once per seed with `seeds: N`), read the validation macro-F1 it wrote (the mean over the seeds),
+tell the study. It stops when the study holds --trials
 finished trials (complete, pruned or failed with an error; a trial cut short by Ctrl-C or a kill is
 marked failed, not counted, and its parameters are asked again), so rerunning the same command after
 an interruption continues where it stopped. Several processes or machines can run it on one study.
@@ -29,6 +30,7 @@ class Options:
     trials: int | None = None
     storage: str | None = None
     jobs: int = 1
+    seeds: int | None = None
     fixed: list[str] = field(default_factory=list)
 
 
@@ -37,7 +39,7 @@ def settings(opts: Options) -> dict[str, Any]:
     from fullcycle.tune import space, trial
 
     config = space.load_config(opts.space)
-    for key in ("study", "sampler", "trials"):
+    for key in ("study", "sampler", "trials", "seeds"):
         if getattr(opts, key) is not None:
             config[key] = getattr(opts, key)
     if config["sampler"] not in space.SAMPLERS:
@@ -46,6 +48,11 @@ def settings(opts: Options) -> dict[str, Any]:
         )
     if not isinstance(config["trials"], int) or config["trials"] < 1:
         raise FullcycleError(f"trials = {config['trials']!r}: give a whole number >= 1.")
+    seeds = config["seeds"]
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise FullcycleError(
+            f"seeds = {seeds!r}: give a whole number >= 1 (training runs per trial, averaged)."
+        )
     startup = config["tpe_startup_trials"]
     if isinstance(startup, bool) or not isinstance(startup, int) or startup < 1:
         raise FullcycleError(
@@ -146,7 +153,8 @@ class Loop:
                         raise
                 self.in_flight -= 1
             what = {
-                TrialState.COMPLETE: f"val macro-F1 {outcome.value or 0:.4f}",
+                TrialState.COMPLETE: f"val macro-F1 {outcome.value or 0:.4f}"
+                + (f" (mean of {self.config['seeds']} seeds)" if self.config["seeds"] > 1 else ""),
                 TrialState.PRUNED: "pruned",
                 TrialState.FAIL: f"failed: {outcome.error}",
             }[outcome.state]
@@ -209,11 +217,13 @@ def tune(opts: Options) -> Any:
         config["grid"],
         int(config["tpe_startup_trials"]),
     )
+    studies.check_seeds(study, int(config["seeds"]))
     recovered = studies.recover(study)
     if recovered:
         print(f"tune: trial(s) {', '.join(map(str, recovered))} were cut short: asked again")
+    per = f", {config['seeds']} seeds a trial" if config["seeds"] > 1 else ""
     print(
-        f"tune: study '{name}' ({config['sampler']}, {url}): {studies.finished(study)} of "
+        f"tune: study '{name}' ({config['sampler']}{per}, {url}): {studies.finished(study)} of "
         f"{config['trials']} trial(s) finished; logs in {studies.DB_DIR / name}/"
     )
     Loop(study, config, opts, url).run()
@@ -221,15 +231,19 @@ def tune(opts: Options) -> Any:
 
 
 def report(study: Any) -> None:
-    from fullcycle.tune import results
+    """The summary (read from the study and its experiments' validation predictions: nothing is
+    run), then trials.md and the plots."""
+    from fullcycle.tune import marks, results
 
-    print(results.summary(study))
-    written = results.write_reports(study)
+    evidence = marks.gather(study)
+    print(results.summary(study, evidence))
+    written = results.write_reports(study, evidence=evidence)
     print("plots: " + ", ".join(str(p) for p in written))
 
 
 def main(args: argparse.Namespace) -> int:
-    """`fullcycle tune [--sampler S] [--trials N] [--study NAME] [--storage URL] [-S k=v ...]`."""
+    """`fullcycle tune [--sampler S] [--trials N] [--seeds N] [--study NAME] [--storage URL]
+    [-S k=v ...]`."""
     opts = Options(
         space=args.space,
         study=args.study,
@@ -237,6 +251,7 @@ def main(args: argparse.Namespace) -> int:
         trials=args.trials,
         storage=args.storage,
         jobs=args.jobs,
+        seeds=getattr(args, "seeds", None),
         fixed=list(args.set or []),
     )
     if args.show:

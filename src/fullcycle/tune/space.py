@@ -28,6 +28,7 @@ SETTINGS = {  # what conf/tune/<name>.yaml may hold besides `space`, with defaul
     "trials": 20,
     "seed": 42,
     "tpe_startup_trials": 10,
+    "seeds": 1,
     "metric": "dvclive/metrics.json:best.val_f1_macro",
     "targets": ["evaluate"],
     "pruner": {"type": "median", "startup_trials": 2, "warmup_epochs": 0},

@@ -30,7 +30,11 @@ GROUP = "process_group"  # the `dvc exp run` process group, killed if its tune p
 INTERRUPTED = "interrupted"  # marked failed because its run was cut short: not counted, re-asked
 RETRY_OF = "retry_of"
 ERROR = "error"
-EXPERIMENT = "experiment"
+EXPERIMENT = "experiment"  # the trial's (first seed's) experiment name
+EXPERIMENTS = "experiments"  # all its experiments, one per seed: what --show reads predictions from
+SEED_VALUES = "seed_values"  # each seed's validation metric; the trial's value is their mean
+COMMIT = "commit"  # the commit the trial's experiments ran from: main's run to compare with
+SEEDS = "seeds"  # (study attr) training runs per trial: one study never mixes counts
 HEARTBEAT_S = 30
 # ask/tell keeps its own heartbeat (trial.py records one while a run goes on)
 warnings.filterwarnings(
@@ -97,6 +101,18 @@ def open_study(
         direction="maximize",
         load_if_exists=True,
     )
+
+
+def check_seeds(study: optuna.Study, seeds: int) -> None:
+    """A study's values are all means over the same number of seeds (a mean of 3 is steadier than
+    one run, so mixing counts would favour the trials with more): record it, refuse another."""
+    before = study.user_attrs.get(SEEDS, 1 if study.get_trials(deepcopy=False) else None)
+    if before is not None and before != seeds:
+        raise FullcycleError(
+            f"study '{study.study_name}' runs {before} seed(s) a trial; --seeds {seeds} would mix "
+            f"means over different numbers of runs: keep --seeds {before}, or start a new --study."
+        )
+    study.set_user_attr(SEEDS, seeds)
 
 
 def counted(trial: FrozenTrial) -> bool:
