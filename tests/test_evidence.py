@@ -102,3 +102,19 @@ def _flip(pred: evidence.Predictions, k: int) -> evidence.Predictions:
     right = np.flatnonzero(guess[0] == pred.actual)[:k]
     guess[0, right] = (pred.actual[right] + 1) % len(pred.labels)
     return evidence.Predictions(pred.labels, pred.split, pred.actual, guess)
+
+
+def test_beyond_noise_needs_the_exact_test_too():
+    """2 vs 9 discordant texts of 532: the percentile interval excludes zero, McNemar's exact
+    test does not (p = 0.065): not distinguishable."""
+    base = predictions(532, 1.0, seed=0)
+    worse, better = base.predicted.copy(), base.predicted.copy()
+    worse[0, 10:19] = (base.actual[10:19] + 1) % 5  # wrong on 9 texts
+    better[0, :2] = (base.actual[:2] + 1) % 5  # wrong on 2 others
+    a_worse = evidence.Predictions(base.labels, base.split, base.actual, worse)
+    b_better = evidence.Predictions(base.labels, base.split, base.actual, better)
+    comparison = evidence.compare(a_worse, b_better)
+    d = comparison["accuracy"]
+    assert (comparison.a_only, comparison.b_only) == (2, 9) and d.low > 0
+    assert comparison.p_value == pytest.approx(0.0654, abs=1e-3)
+    assert d.verdict == "not distinguishable"

@@ -6,6 +6,9 @@ travels without its interval, and two models are compared on the *same* texts:
 - `compare`: the paired bootstrap of the difference (both models resampled on the same draw of
   texts) and McNemar's exact test on the texts exactly one of them gets right (scipy's binomtest),
   with a verdict in words: "better beyond noise", "not distinguishable", "worse beyond noise".
+  Beyond noise means the interval excludes zero *and*, for two single models, McNemar's exact
+  test agrees (p < 1 - confidence): with few discordant texts a percentile interval is a little
+  too narrow (2 vs 9 of 532 texts: the interval excludes zero, the exact test gives p = 0.065).
 
 Evaluate, baseline, `fullcycle exp diff` / `exp best`, the promotion gate, the model card and
 `fullcycle tune` all use these functions; none computes an interval of its own.
@@ -200,9 +203,12 @@ class Difference:
     low: float
     high: float
     confidence: float
+    p_value: float | None = None  # McNemar's exact test (two single models), else None
 
     @property
     def verdict(self) -> str:
+        if self.p_value is not None and self.p_value >= 1 - self.confidence:
+            return SAME
         return verdict(self.low, self.high)
 
     def words(self) -> str:
@@ -253,6 +259,13 @@ def compare(
     k, sa = len(a.labels), len(a.predicted)
     va = _scores(weights, patterns, range(1, 1 + sa), k)
     vb = _scores(weights, patterns, range(1 + sa, len(columns)), k)
+    right_a = (a.predicted == a.actual).mean(0)  # the share of seeds that get each text right
+    right_b = (b.predicted == b.actual).mean(0)
+    a_only, b_only = int((right_a > right_b).sum()), int((right_b > right_a).sum())
+    p_value = None
+    if sa == 1 and len(b.predicted) == 1:
+        discordant = a_only + b_only
+        p_value = 1.0 if discordant == 0 else float(binomtest(b_only, discordant).pvalue)
     differences = {}
     for j, name in enumerate(METRICS):
         low, high = _bounds(vb[1:, j] - va[1:, j], confidence)
@@ -264,14 +277,8 @@ def compare(
             low,
             high,
             confidence,
+            p_value,
         )
-    right_a = (a.predicted == a.actual).mean(0)  # the share of seeds that get each text right
-    right_b = (b.predicted == b.actual).mean(0)
-    a_only, b_only = int((right_a > right_b).sum()), int((right_b > right_a).sum())
-    p_value = None
-    if sa == 1 and len(b.predicted) == 1:
-        discordant = a_only + b_only
-        p_value = 1.0 if discordant == 0 else float(binomtest(b_only, discordant).pvalue)
     identical = a.predicted.shape == b.predicted.shape and bool((a.predicted == b.predicted).all())
     return Comparison(a.rows, differences, a_only, b_only, p_value, identical)
 

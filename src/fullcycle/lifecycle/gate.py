@@ -48,11 +48,11 @@ class Check:
             return self.passes_without
         if self.identical:
             return False
-        if self.rule == "superior":
-            return d.low > self.margin + 1e-12
+        if self.rule == "superior":  # the verdict also asks McNemar's exact test
+            return d.verdict == evidence.BETTER and d.low > self.margin + 1e-12
         if self.rule == "non_inferior":
             return d.low > -self.margin - 1e-12
-        return d.high >= 0  # not_worse: not worse beyond noise
+        return d.verdict != evidence.WORSE  # not_worse: not worse beyond noise
 
     def rule_text(self) -> str:
         if self.rule == "superior":
@@ -100,7 +100,7 @@ class Gate:
         labelled, test = self.checks.get("labelled"), self.checks["main"]
         if labelled is None or test.difference is None or test.identical:
             return False
-        return labelled.passed and test.difference.high >= 0
+        return labelled.passed and test.difference.verdict != evidence.WORSE
 
     @property
     def vs_main(self) -> bool:
