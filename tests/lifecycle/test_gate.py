@@ -78,7 +78,7 @@ def test_a_candidate_with_mains_predictions_has_nothing_to_promote():
 def test_non_inferior_passes_a_slightly_worse_cheaper_model_and_refuses_a_worse_one():
     main = run(model(9), name="main")
     rules = DEFAULTS | {"rule": "non_inferior", "margin": 0.03}
-    assert check_gate(run(model(12)), main, rules).passed
+    assert check_gate(run(model(12), baseline=model(30)), main, rules).passed
     assert not check_gate(run(model(40)), main, rules).passed
 
 
