@@ -51,4 +51,36 @@ def test_heads_committed_run_is_ranked_and_wins_when_it_is_best(sandbox, github,
     assert main(["promote"]) == 1
     assert "nothing better to promote" in capsys.readouterr().err
     assert github.state.pulls == []
-    assert main(["promote", "rerun"]) == 0  # named, it is promoted (the gate allows it)
+    # named, it meets the gate: its predictions are main's (same params, same model), so the
+    # evidence says nothing changed and there is nothing to promote
+    assert main(["promote", "rerun"]) == 1
+    assert "its predictions equal the reference's" in capsys.readouterr().err
+    assert main(["exp", "diff", "HEAD", "rerun"]) == 0
+    assert "the two predict the same label for every one of the" in capsys.readouterr().out
+
+
+def test_exp_diff_pairs_two_experiments_in_100_columns(sandbox, capsys):
+    assert main(["exp", "diff", "weak", "good"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 100, out
+    assert lines[0].startswith("good vs weak on the test split (")
+    assert lines[2].startswith("accuracy") and lines[3].startswith("macro-F1")
+    assert any(v in lines[2] for v in ("beyond noise", "not distinguishable"))
+    assert "McNemar's exact test" in lines[4] or "same label" in lines[4]
+    assert main(["exp", "diff", "weak", "good", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["differences"]["accuracy"]["verdict"] in (
+        "better beyond noise", "not distinguishable", "worse beyond noise",
+    )  # fmt: skip
+    assert main(["exp", "best"]) == 0
+    best = capsys.readouterr().out
+    assert "best experiment:" in best and "fullcycle exp diff" in best
+
+
+def test_exp_diff_names_what_it_cannot_resolve(sandbox, capsys):
+    assert main(["exp", "diff", "no-such-run", "good"]) == 2
+    err = capsys.readouterr().err
+    assert "'no-such-run' is neither an experiment, a branch, a tag nor a commit" in err
+    assert main(["exp", "diff", "HEAD", "good"]) == 2  # HEAD never ran evaluate here
+    assert "has no 'test' predictions in reports/eval/predictions.json" in capsys.readouterr().err
