@@ -62,8 +62,12 @@ class Check:
         return "not worse beyond noise"
 
     def interval(self) -> str:
+        """The difference, its interval and (two single models) McNemar's p: the verdict's inputs."""
         d = self.difference
-        return "—" if d is None else f"{d.diff:+.4f} [{d.low:+.4f}, {d.high:+.4f}]"
+        if d is None:
+            return "—"
+        p = "" if d.p_value is None else f", McNemar p {d.p_value:.3g}"
+        return f"{d.diff:+.4f} [{d.low:+.4f}, {d.high:+.4f}]{p}"
 
     def reason(self) -> str:
         d = self.difference
@@ -114,7 +118,7 @@ class Gate:
         mark = {True: "✅ pass", False: "❌ fail"}
         lines = [
             f"| check ({self.metric}) | candidate | reference | difference "
-            f"[{self.confidence:.0%} interval] | rule | result |",
+            f"[{self.confidence:.0%} interval], McNemar's exact test | rule | result |",
             "|---|---|---|---|---|---|",
         ]
         for key, check in self.checks.items():
