@@ -96,7 +96,7 @@ def test_gate_failure_pushes_nothing(sandbox, github, capsys):
     assert main(["promote", "good"]) != 0
     err = capsys.readouterr().err
     assert "does not pass the promotion gate" in err and "vs baseline: f1_macro" in err
-    assert "(95% interval)" in err
+    assert "(95% interval " in err
     assert "Nothing was pushed" in err
     assert origin_branches(sandbox) == ["main"] and BRANCH not in sandbox.git("branch")
     assert remote_file_count(sandbox) == files_before and github.state.requests == []

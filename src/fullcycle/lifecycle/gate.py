@@ -78,9 +78,11 @@ class Check:
                 f"{self.name}: its predictions equal the reference's on all {self.rows} texts, "
                 "so there is nothing to promote (did the experiment change any model input?)"
             )
+        p = "" if d.p_value is None else f"; McNemar p {d.p_value:.3g}"
         return (
-            f"{self.name}: {d.metric} {d.b:.4f} vs {d.a:.4f}, difference {self.interval()} "
-            f"({d.confidence:.0%} interval): {d.verdict}, but the rule is {self.rule_text()}"
+            f"{self.name}: {d.metric} {d.b:.4f} vs {d.a:.4f}, difference {d.diff:+.4f} "
+            f"({d.confidence:.0%} interval {d.low:+.4f} to {d.high:+.4f}{p}): {d.verdict}, but "
+            f"the rule is {self.rule_text()}"
         )
 
 
