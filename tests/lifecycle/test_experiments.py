@@ -64,7 +64,7 @@ def test_exp_diff_pairs_two_experiments_in_100_columns(sandbox, capsys):
     out = capsys.readouterr().out
     lines = out.splitlines()
     assert max(len(line) for line in lines) <= 100, out
-    assert lines[0].startswith("good vs weak on the test split (")
+    assert lines[0].startswith("good − weak on the test split (")
     assert lines[2].startswith("accuracy") and lines[3].startswith("macro-F1")
     assert any(v in lines[2] for v in ("beyond noise", "not distinguishable"))
     assert "McNemar's exact test" in lines[4] or "same label" in lines[4]
@@ -84,3 +84,17 @@ def test_exp_diff_names_what_it_cannot_resolve(sandbox, capsys):
     assert "'no-such-run' is neither an experiment, a branch, a tag nor a commit" in err
     assert main(["exp", "diff", "HEAD", "good"]) == 2  # HEAD never ran evaluate here
     assert "has no 'test' predictions in reports/eval/predictions.json" in capsys.readouterr().err
+
+
+def test_exp_diff_table_fits_100_columns_whatever_the_names():
+    from fullcycle import evidence
+    from fullcycle.lifecycle.exp_diff import table
+
+    labels = ["business", "entertainment", "politics", "sports", "tech"]
+    texts, actual = [f"t{i}" for i in range(300)], [labels[i % 5] for i in range(300)]
+    a = evidence.Predictions.of(labels, texts, actual, actual[:290] + ["tech"] * 10)
+    b = evidence.Predictions.of(labels, texts, actual, actual)
+    long = "promote-candidate-with-a-very-long-experiment-name"
+    out = table("refs/heads/main-before-the-change", long, evidence.compare(a, b), "test", a)
+    assert max(len(line) for line in out.splitlines()) <= 100, out
+    assert "better beyond noise" in out and "only for promote-can…: 8" in out

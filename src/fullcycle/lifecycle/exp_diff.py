@@ -68,8 +68,7 @@ def table(
     a, b = _short(a_name), _short(b_name)
     conf = next(iter(comparison.differences.values())).confidence
     lines = [
-        f"{b_name} vs {a_name} on the {split} split ({comparison.rows} texts, "
-        f"split {pred.split[:8]}): difference = {b_name} − {a_name}",
+        f"{b} − {a} on the {split} split ({comparison.rows} texts, split {pred.split[:8]})",
         f"{'metric':<10} {a:>{WIDTH}} {b:>{WIDTH}} {'difference':>10}  "
         f"{f'{conf:.0%} interval':<18}  verdict",
     ]
