@@ -6,6 +6,8 @@ text, descriptor and vocabulary checks; a trained model adds prediction and embe
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import pytest
 from omegaconf import OmegaConf
@@ -107,3 +109,33 @@ def test_text_sample_keeps_current_under_a_third_of_the_pooled_texts():
 
 def test_chance_level_shrinks_with_sample_size():
     assert auc_chance(30, 10, 0.999) > 0.8 > auc_chance(640, 320, 0.999) > 0.55
+
+
+def test_chance_levels_do_not_depend_on_pythons_hash_seed():
+    """Evidently counts categories in set order; the limit (and so report.html's bytes) must not
+    move with PYTHONHASHSEED."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, pandas as pd\n"
+        "from omegaconf import OmegaConf\n"
+        "from evidently.legacy.core import ColumnType\n"
+        "from fullcycle.monitor.checks import permutation_chance\n"
+        "rng = np.random.default_rng(0)\n"
+        "labels = ['business', 'entertainment', 'politics', 'sports', 'tech']\n"
+        "ref, cur = pd.Series(rng.choice(labels, 600)), pd.Series(rng.choice(labels, 100))\n"
+        "cfg = OmegaConf.create({'permutations': 50, 'confidence': 0.999})\n"
+        "print(repr(permutation_chance(ref, cur, 'jensenshannon', ColumnType.Categorical, cfg, 1)))"
+    )
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            check=True,
+        ).stdout
+        for seed in range(4)
+    }
+    assert len(seen) == 1, seen

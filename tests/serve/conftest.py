@@ -11,7 +11,15 @@ from tests.conftest import REPO
 
 LABELS = ["business", "entertainment", "politics", "sports", "tech"]
 API_KEY = "k3y-for-tests-9f2c41"
-METRICS = {"test": {"accuracy": 0.91, "f1_macro": 0.9}}
+# as evaluate writes it: each test metric with its 95% interval (/metadata shows them)
+METRICS = {
+    "test": {
+        "accuracy": 0.91,
+        "accuracy_ci": [0.88, 0.94],
+        "f1_macro": 0.9,
+        "f1_macro_ci": [0.87, 0.93],
+    }
+}
 
 
 def serve_project(
