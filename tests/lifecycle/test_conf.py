@@ -29,7 +29,7 @@ def test_overrides_land_in_the_right_files_with_comments_kept(conf_dir):
     config = (conf_dir / "config.yaml").read_text()
     assert "- model: tiny      # which transformer to fine-tune" in config
     assert "- trainer: gpu     # Lightning Trainer profile" in config
-    assert re.search(r"(?m)^seed: 7 +# one seed for the split", config)
+    assert re.search(r"(?m)^seed: 7 +# training: weights init", config)  # comment kept
     train = (conf_dir / "train/default.yaml").read_text()
     assert "lr: 3.0e-05\n" in train and "extra:\n  - 1\n  - 2\n" in train
     assert "# linear warmup over this share" in train
