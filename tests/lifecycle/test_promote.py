@@ -196,7 +196,7 @@ def test_the_gate_is_read_from_origin_not_the_local_branch(sandbox, github, caps
     sandbox.git("reset", "-q", "--hard", "HEAD~1")  # local main: margin -1.0 again
     assert main(["promote", "good"]) == 1
     err = capsys.readouterr().err
-    assert "does not beat the baseline" in err and "margin 1" in err
+    assert "vs baseline: f1_macro" in err and "better beyond noise by > 1" in err
     assert origin_branches(sandbox) == ["main"]
 
 

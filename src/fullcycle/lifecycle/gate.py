@@ -48,8 +48,11 @@ class Check:
             return self.passes_without
         if self.identical:
             return False
-        if self.rule == "superior":  # the verdict also asks McNemar's exact test
-            return d.verdict == evidence.BETTER and d.low > self.margin + 1e-12
+        if self.rule == "superior":
+            above = d.low > self.margin + 1e-12
+            # better than zero beyond noise: the verdict, which also asks McNemar's exact test
+            # (a negative margin, e.g. a test setup's baseline_margin -1, asks the interval only)
+            return above and (self.margin < 0 or d.verdict == evidence.BETTER)
         if self.rule == "non_inferior":
             return d.low > -self.margin - 1e-12
         return d.verdict != evidence.WORSE  # not_worse: not worse beyond noise
@@ -243,7 +246,9 @@ class _Rules:
         )
 
 
-def check_gate(candidate: Run, main: Run | None, cfg: dict[str, Any]) -> Gate:
+def check_gate(
+    candidate: Run, main: Run | None, cfg: dict[str, Any], no_main: str = "no model on main yet"
+) -> Gate:
     metric = str(cfg["metric"])
     rule, margin, confidence, baseline_margin = settings_check(cfg)
     rules = _Rules(metric_key(metric), rule, margin, confidence)
@@ -253,6 +258,7 @@ def check_gate(candidate: Run, main: Run | None, cfg: dict[str, Any]) -> Gate:
         main=main.metric(metric) if main else None,
         baseline=candidate.metric(f"reports/baseline/metrics.json:{metric}"),
         confidence=confidence,
+        no_main=no_main,
     )
     ours = candidate.predictions(EVAL_PREDICTIONS).get("test")
     base = candidate.predictions(BASELINE_PREDICTIONS).get("test")
