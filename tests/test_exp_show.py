@@ -25,6 +25,8 @@ def results(root, f1: float) -> None:
         "reports/eval/per_class.json": {k: {"f1": f1, "support": 64} for k in LABELS},
         "reports/eval/confusion.json": [],
         "reports/baseline/metrics.json": {"test": {"accuracy": 0.96, "f1_macro": 0.959, "rows": 3}},
+        "reports/eval/predictions.json": {"labels": LABELS},
+        "reports/baseline/predictions.json": {"labels": LABELS},
         "reports/data/summary.json": {"rows": {"total": 2127}, "classes": {"train": {}}},
         "reports/drift/summary.json": {
             "drift_detected": False,

@@ -5,11 +5,12 @@ import json
 import pytest
 import yaml
 
-from .conftest import git, run
+from .conftest import SMALL, git, run
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
-SMALL_EXP = ["-S", "model=tiny", "-S", "data.max_per_class=40", "-S", "trainer.max_epochs=1"]
+# the project fixture's overrides as `dvc exp run` flags (each run recomposes conf/)
+SMALL_EXP = [flag for value in SMALL for flag in ("-S", value)]
 
 
 def experiments(project) -> dict[str, dict]:

@@ -29,6 +29,11 @@ class Kill(L.Callback):
 
 if __name__ == "__main__":
     if sys.argv[1] == "ctrl-c":
+        # A terminal delivers Ctrl-C as KeyboardInterrupt. A process started in the background
+        # (nohup, `cmd &` in a script, some CI runners) inherits SIGINT *ignored*, and Python then
+        # keeps it ignored: the signal was dropped and training ran all its epochs. Restore the
+        # terminal's behaviour, which is what this test is about.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         run = stage.run
         stage.run = lambda cfg: run(cfg, callbacks=[Kill(int(sys.argv[2]), None, signal.SIGINT)])
         sys.exit(cli.main(["train"]))
