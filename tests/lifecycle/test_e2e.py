@@ -3,8 +3,9 @@ the project with a bare `origin`, a DVC remote and the GitHub stand-in — from 
 `dvc exp run` to an opened PR, then (after GitHub's merge) params check, release and history.
 
 The sandbox is the project as a user clones it, configured for a test machine: conf/ composes the
-tiny profile (model=tiny, one epoch) and the gate lets the tiny model past the TF-IDF baseline
-(baseline_margin -1), both committed, as a project owner would. No line of the README is changed.
+tiny profile (model=tiny, 5 epochs at lr 1e-3) and a gate for the tiny model (past the TF-IDF
+baseline with baseline_margin -1, non_inferior to main by a margin of 1), both committed, as a
+project owner would. No line of the README is changed.
 """
 
 from __future__ import annotations
@@ -49,7 +50,10 @@ def clone(tmp_path: Path, news_csv: Path) -> Path:
     root = make_project(tmp_path / "project", overrides=[])
     results_in_git(root)
     conf.set_default(root / "conf", "model", "tiny")
-    conf.set_value(root / "conf/trainer/cpu.yaml", "max_epochs", 1)
+    # enough for the tiny random BERT to learn something: a model that predicts one class for
+    # every text predicts the same after any experiment, and the gate refuses it (nothing changed)
+    conf.set_value(root / "conf/trainer/cpu.yaml", "max_epochs", 5)
+    conf.set_value(root / "conf/train/default.yaml", "lr", 1e-3)
     for ignore in ("data/.gitignore", "bentos/.gitignore"):  # DVC's entries, as committed here
         (root / ignore).parent.mkdir(parents=True, exist_ok=True)
         (root / ignore).write_text((REPO / ignore).read_text())
