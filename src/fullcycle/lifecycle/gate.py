@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from fullcycle import evidence
@@ -323,7 +324,10 @@ def main_on_slice(main: Run, candidate: Run, labelled: Predictions) -> Predictio
             held = pd.read_parquet(f)
         with tempfile.TemporaryDirectory(prefix="fullcycle-main-model-") as tmp:
             DVCFileSystem(".", rev=main.rev).get("models/classifier", tmp, recursive=True)
-            pred = split_predictions(Classifier(tmp, device="cpu"), held)
+            # fsspec puts the folder's files in tmp, or in tmp/classifier when tmp exists
+            found = list(Path(tmp).rglob("fullcycle.json"))
+            model_dir = found[0].parent if found else Path(tmp)
+            pred = split_predictions(Classifier(model_dir, device="cpu"), held)
     except Exception as exc:  # DVC raises many kinds for a missing cache or remote
         raise FullcycleError(
             f"cannot score main's model on the labelled slice ({exc}): `dvc pull` main's "
