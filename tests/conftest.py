@@ -195,3 +195,24 @@ def optimized_fp32(trained_model: Path, tmp_path_factory: pytest.TempPathFactory
     with contextlib.chdir(root), _torch_threads(1):
         stage.run(OmegaConf.create(cfg))
     return root / "models" / "optimized"
+
+
+LABELS = ["business", "entertainment", "politics", "sports", "tech"]
+
+
+@pytest.fixture(scope="session")
+def random_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random tiny BERT saved as a model directory: export, pruning and window tests need real
+    logits (the session's trained tiny model predicts near-uniform probabilities)."""
+    import torch
+    from omegaconf import OmegaConf
+
+    from fullcycle import classifier
+
+    torch.manual_seed(0)
+    cfg = OmegaConf.load(REPO / "conf" / "model" / "tiny.yaml")
+    cfg.tiny.num_attention_heads = 4  # so that pruning half of them leaves two
+    model = classifier.build_model(cfg, LABELS).eval()
+    directory = tmp_path_factory.mktemp("random") / "model"
+    classifier.save(directory, model, classifier.load_tokenizer("tiny"), LABELS, cfg.max_length)
+    return directory

@@ -1,8 +1,9 @@
 """The classifier artifact shared by train, evaluate, package, serve and monitor.
 
 A model directory (models/classifier/ by default) holds the transformers `save_pretrained` model and
-tokenizer plus `fullcycle.json`: the ordered labels, the max length, and where the model came from
-(params, data hash, git commit). `Classifier` loads one and predicts / embeds texts in batches.
+tokenizer plus `fullcycle.json`: the ordered labels, the max length, how many windows of a text the
+model reads (fullcycle.windows), and where the model came from (params, data hash, git commit).
+`Classifier` loads one and predicts / embeds texts in batches.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from transformers import (
 )
 from transformers.utils import logging as hf_logging
 
+from fullcycle import windows
 from fullcycle.errors import FullcycleError
 from fullcycle.evidence import Predictions
 
@@ -103,13 +105,15 @@ def save(
     tokenizer: PreTrainedTokenizerBase,
     labels: Sequence[str],
     max_length: int,
+    n_windows: int = 1,
     **meta: Any,
 ) -> None:
     """Write a model directory (the caller makes it atomic, e.g. with fullcycle.io.atomic_path)."""
     directory = Path(directory)
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
-    info = {"labels": list(labels), "max_length": int(max_length), **meta}
+    info = {"labels": list(labels), "max_length": int(max_length), "windows": int(n_windows)}
+    info |= meta
     (directory / META_FILE).write_text(
         json.dumps(info, indent=2, default=str) + "\n", encoding="utf-8"
     )
@@ -133,6 +137,7 @@ class Classifier:
         self.meta = read_meta(self.directory)
         self.labels: list[str] = list(self.meta["labels"])
         self.max_length = int(self.meta["max_length"])
+        self.windows = int(self.meta.get("windows", 1))  # models saved before windows: 1
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.tokenizer = AutoTokenizer.from_pretrained(self.directory)
         self.model = AutoModelForSequenceClassification.from_pretrained(
@@ -140,27 +145,27 @@ class Classifier:
         ).to(self.device)
         self.model.eval()
 
-    def _batches(self, texts: Sequence[str], batch_size: int):
-        # sort by length so each batch pads little; callers get results back in input order
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            enc = self.tokenizer(
-                [texts[i] for i in idx],
-                truncation=True,
-                max_length=self.max_length,
-                padding=True,
-                return_tensors="pt",
-            ).to(self.device)
-            yield idx, enc
+    def _windows(self, texts: Sequence[str]) -> windows.Windows:
+        return windows.split(self.tokenizer, texts, self.max_length, self.windows)
+
+    def _batches(self, cut: windows.Windows, batch_size: int):
+        # windows of similar length batched together pad little; callers average per text
+        for idx, input_ids, mask in cut.batches(batch_size, self.tokenizer.pad_token_id or 0):
+            enc = {
+                "input_ids": torch.from_numpy(input_ids),
+                "attention_mask": torch.from_numpy(mask),
+            }
+            yield idx, {k: v.to(self.device) for k, v in enc.items()}
 
     @torch.inference_mode()
     def probabilities(self, texts: Sequence[str], batch_size: int = 32) -> torch.Tensor:
-        """Class probabilities, shape (len(texts), len(labels)), in input order."""
-        out = torch.empty(len(texts), len(self.labels))
-        for idx, enc in self._batches(texts, batch_size):
-            out[idx] = self.model(**enc).logits.float().softmax(-1).cpu()
-        return out
+        """Class probabilities, shape (len(texts), len(labels)), in input order: the mean over
+        each text's windows (fullcycle.windows)."""
+        cut = self._windows(texts)
+        out = torch.empty(len(cut.ids), len(self.labels), dtype=torch.float64)
+        for idx, enc in self._batches(cut, batch_size):
+            out[idx] = self.model(**enc).logits.double().softmax(-1).cpu()
+        return torch.from_numpy(cut.mean(out.numpy())).float()
 
     def predict(self, texts: Sequence[str], batch_size: int = 32) -> list[dict[str, Any]]:
         """One {label, score, scores} per text, in input order."""
@@ -168,12 +173,14 @@ class Classifier:
 
     @torch.inference_mode()
     def embed(self, texts: Sequence[str], batch_size: int = 32) -> torch.Tensor:
-        """Mean-pooled last hidden states (the model's own sentence embeddings), input order."""
+        """Mean-pooled last hidden states (the model's own sentence embeddings), input order;
+        a text read in several windows gets the mean of theirs."""
         base = self.model.base_model
-        out = torch.empty(len(texts), self.model.config.hidden_size)
-        for idx, enc in self._batches(texts, batch_size):
+        cut = self._windows(texts)
+        out = torch.empty(len(cut.ids), self.model.config.hidden_size)
+        for idx, enc in self._batches(cut, batch_size):
             out[idx] = _mean_pool(base(**enc).last_hidden_state, enc["attention_mask"])
-        return out
+        return torch.from_numpy(cut.mean(out.numpy())).float()
 
     @torch.inference_mode()
     def score(
@@ -181,13 +188,17 @@ class Classifier:
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """`probabilities(texts)` and `embed(texts)` from one forward pass (half the work of
         calling both), in input order."""
-        probs = torch.empty(len(texts), len(self.labels))
-        embeddings = torch.empty(len(texts), self.model.config.hidden_size)
-        for idx, enc in self._batches(texts, batch_size):
+        cut = self._windows(texts)
+        probs = torch.empty(len(cut.ids), len(self.labels), dtype=torch.float64)
+        embeddings = torch.empty(len(cut.ids), self.model.config.hidden_size)
+        for idx, enc in self._batches(cut, batch_size):
             out = self.model(**enc, output_hidden_states=True)
-            probs[idx] = out.logits.float().softmax(-1).cpu()
+            probs[idx] = out.logits.double().softmax(-1).cpu()
             embeddings[idx] = _mean_pool(out.hidden_states[-1], enc["attention_mask"])
-        return probs, embeddings
+        return (
+            torch.from_numpy(cut.mean(probs.numpy())).float(),
+            torch.from_numpy(cut.mean(embeddings.numpy())).float(),
+        )
 
 
 def split_predictions(model: Classifier, frame: Any, batch_size: int = 32) -> Predictions:

@@ -1,5 +1,4 @@
-"""A random tiny BERT saved as a model directory: export and pruning tests need real logits
-(the session's trained tiny model predicts near-uniform probabilities), not a trained one."""
+"""Fixtures of the optimize tests (the random tiny BERT, `random_model`, is in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-LABELS = ["business", "entertainment", "politics", "sports", "tech"]
+from tests.conftest import LABELS  # noqa: F401 (the tests import it from here)
+
 TEXTS = [
     "Shares in the bank fell sharply after the results.",
     "The striker scored twice in the second half.",
@@ -16,23 +16,6 @@ TEXTS = [
     "Parliament votes on the budget next week.",
     "ok",
 ]
-
-
-@pytest.fixture(scope="session")
-def random_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import torch
-    from omegaconf import OmegaConf
-
-    from fullcycle import classifier
-    from tests.conftest import REPO
-
-    torch.manual_seed(0)
-    cfg = OmegaConf.load(REPO / "conf" / "model" / "tiny.yaml")
-    cfg.tiny.num_attention_heads = 4  # so that pruning half of them leaves two
-    model = classifier.build_model(cfg, LABELS).eval()
-    directory = tmp_path_factory.mktemp("random") / "model"
-    classifier.save(directory, model, classifier.load_tokenizer("tiny"), LABELS, cfg.max_length)
-    return directory
 
 
 @pytest.fixture

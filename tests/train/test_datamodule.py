@@ -2,6 +2,7 @@
 longest text, and an order that depends only on (seed, epoch) so resumed runs repeat it."""
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -12,6 +13,7 @@ from fullcycle.errors import FullcycleError
 from fullcycle.train.datamodule import (
     EpochShuffle,
     LengthBucketBatchSampler,
+    OneWindowPerText,
     PadCollator,
     TextDataModule,
 )
@@ -106,3 +108,60 @@ def test_bad_splits_name_file_row_and_column(processed):
     (processed / "labels.json").write_text("[")
     with pytest.raises(FullcycleError, match="labels.json is not valid JSON"):
         read_labels(processed)
+
+
+def windowed(n_windows: int, window: str = "first", seed: int = 0, texts: int = 12):
+    """A datamodule over texts of 1 to 4 windows of 16 tokens."""
+    tokenizer = load_tokenizer("tiny")
+    rows = [" ".join(f"w{i}x{j}" for j in range(1 + 9 * (i % 4))) for i in range(texts)]
+    data = TextDataModule(
+        Path("."), tokenizer, 16, 4, seed=seed, n_windows=n_windows, window=window
+    )
+    return data, data.encode(pd.DataFrame({"text": rows, "label": ["a", "b"] * (texts // 2)}))
+
+
+@pytest.fixture
+def in_labels(tmp_path, monkeypatch):
+    (tmp_path / "labels.json").write_text(json.dumps(["a", "b"]))
+    monkeypatch.chdir(tmp_path)
+
+
+def drawn(encoded, window: str, epoch: int, seed: int = 0) -> list[int]:
+    sampler = OneWindowPerText(encoded, seed, window)
+    sampler.set_epoch(epoch)
+    return list(sampler)
+
+
+def test_one_window_of_every_text_per_epoch_first_or_drawn(in_labels):
+    _, encoded = windowed(4)
+    counts = [encoded.count[t] for t in range(encoded.texts)]
+    assert max(counts) > 1 and min(counts) == 1  # long and short texts
+    first = drawn(encoded, "first", 0)
+    assert sorted(first) == sorted(encoded.first)  # every text once, as its first window
+    for epoch in range(3):
+        picked = drawn(encoded, "random", epoch)
+        assert sorted(encoded.owner[j] for j in picked) == list(range(encoded.texts))
+        assert picked == drawn(encoded, "random", epoch)  # depends on (seed, epoch) only
+    seen = {j for epoch in range(20) for j in drawn(encoded, "random", epoch)}
+    assert seen == set(range(len(encoded)))  # over epochs, every window gets its turn
+    assert drawn(encoded, "random", 0, seed=1) != drawn(encoded, "random", 0, seed=2)
+
+
+def test_one_window_per_text_is_the_old_order_when_texts_have_one_window(in_labels):
+    _, encoded = windowed(1)
+    assert len(encoded) == encoded.texts
+    shuffle = EpochShuffle(encoded.texts, 5)
+    shuffle.set_epoch(2)
+    assert drawn(encoded, "random", 2, seed=5) == list(shuffle)
+
+
+def test_validation_batches_carry_every_window_and_its_text(processed):
+    long = [" ".join(["word"] * (5 + 20 * (i % 3))) for i in range(8)]
+    pd.DataFrame({"text": long, "label": ["a", "b"] * 4}).to_parquet(processed / "val.parquet")
+    data = TextDataModule(processed, load_tokenizer("tiny"), 12, 4, n_windows=3, window="random")
+    data.setup()
+    train = list(data.train_dataloader())
+    assert sum(len(b["labels"]) for b in train) == 40  # one window of each training text
+    val = list(data.val_dataloader())
+    owners = [t for b in val for t in b["text"].tolist()]
+    assert sorted(set(owners)) == list(range(8)) and len(owners) == 1 + 3 + 3 + 1 + 3 + 3 + 1 + 3

@@ -33,6 +33,23 @@ def _with_ci(scores: dict[str, Any], key: str) -> str:
     return f"{value} ({ci[0]:.4f}–{ci[1]:.4f})" if ci else value
 
 
+def _reading(meta: dict[str, Any]) -> str:
+    """How much of a text the model reads (fullcycle.windows)."""
+    n, windows = meta["max_length"], int(meta.get("windows", 1))
+    if windows == 1:
+        return f"It reads the first {n} tokens of a text."
+    return (
+        f"It reads a text in windows of {n} tokens, up to {windows} of them (the first "
+        f"{n * windows} tokens), and averages their class probabilities; it was trained on "
+        f"{_trained_window(meta)} of each text."
+    )
+
+
+def _trained_window(meta: dict[str, Any]) -> str:
+    window = (meta.get("params") or {}).get("train", {}).get("window") or "first"
+    return "one window drawn per epoch" if window == "random" else "the first window"
+
+
 def _versus_baseline(
     test: dict[str, Any], baseline: dict[str, Any] | None, paired: Comparison | None
 ) -> str:
@@ -115,7 +132,7 @@ def render(
 A transformers sequence classifier fine-tuned from `{meta.get("base_model", "?")}` by `fullcycle train`
 ({meta.get("epochs", "?")} epoch(s); the epoch with the best validation macro-F1,
 {_num(meta.get("val_f1_macro"))}, was kept). It assigns each text one of {len(labels)} labels:
-{", ".join(labels)}. It reads the first {meta["max_length"]} tokens of a text.
+{", ".join(labels)}. {_reading(meta)}
 
 ## Data and code
 {_data_lines(data, raw)}
@@ -151,7 +168,7 @@ Confusion matrix (rows: actual label, columns: predicted label):
   somewhere in {acc_ci[0]:.4f}–{acc_ci[1]:.4f} (95% interval), and only for texts like these; a
   difference from another model smaller than that is not evidence until a paired comparison
   (`fullcycle exp diff`) says so.
-- Text past the first {meta["max_length"]} tokens is ignored.
+- Text past the first {meta["max_length"] * int(meta.get("windows", 1))} tokens is ignored.
 - Other languages, domains, writing styles and topics that drift over time are untested: watch
   production traffic with the drift report before trusting it there.
 """

@@ -7,6 +7,11 @@ embeddings after the word embeddings, identically for input and baseline), but i
 on the model: the service shares one model between /classify and /explain threads, and a layer
 hook would rewrite the embeddings of a concurrent /classify forward pass.
 
+A model that reads a text in several windows (fullcycle.windows) predicts the mean of their
+probabilities; the attributions are over the first window (the title and the lede, `read_chars`
+says how far), toward the class the whole text is given, so /explain names the label /classify
+answers.
+
 Completeness: per text, sum(attributions) = logit_target(text) - logit_target(baseline) - delta,
 where delta is captum's convergence delta (the integration error; more steps, smaller delta).
 """
@@ -110,6 +115,8 @@ class Explainer:
             logits = self.model.model(inputs_embeds=embeds, attention_mask=mask).logits.float()
             base_logits = self.model.model(inputs_embeds=base, attention_mask=mask).logits.float()
         probs = logits.softmax(-1)
+        if self.model.windows > 1:  # the whole text's prediction, not the first window's
+            probs = self.model.probabilities(list(texts)).to(device)
         predicted = probs.argmax(-1)
         target = predicted if targets is None else torch.tensor(list(targets), device=device)
         attributions, delta = self.ig.attribute(

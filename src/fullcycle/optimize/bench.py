@@ -87,7 +87,11 @@ def run(cfg: DictConfig, model_dir: str | Path = classifier.DEFAULT_DIR) -> dict
         models: dict[str, Any] = {"torch": torch_model}
         for name, path in built.paths.items():
             models[name] = OnnxClassifier(
-                path, torch_model.tokenizer, torch_model.labels, torch_model.max_length
+                path,
+                torch_model.tokenizer,
+                torch_model.labels,
+                torch_model.max_length,
+                n_windows=torch_model.windows,
             )
         results = measure(models, texts)
     report = {

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from fullcycle import windows
 from fullcycle.errors import FullcycleError
 
 MODEL_FILE = "model.onnx"
@@ -93,12 +94,14 @@ class OnnxClassifier:
         max_length: int,
         threads: int | None = None,
         manifest: dict[str, Any] | None = None,
+        n_windows: int = 1,
     ) -> None:
         self.path = Path(model_path)
         self.session = session(self.path, threads)
         self.tokenizer = tokenizer
         self.labels = list(labels)
         self.max_length = int(max_length)
+        self.windows = int(n_windows)  # how many windows of a text it reads (fullcycle.windows)
         self.manifest = manifest or {}
         self.inputs = [i.name for i in self.session.get_inputs()]
         self.providers = self.session.get_providers()
@@ -113,7 +116,15 @@ class OnnxClassifier:
         directory = Path(directory)
         manifest = read_manifest(directory)
         path = directory / manifest.get("model_file", MODEL_FILE)
-        model = cls(path, None, manifest["labels"], manifest["max_length"], threads, manifest)
+        model = cls(
+            path,
+            None,
+            manifest["labels"],
+            manifest["max_length"],
+            threads,
+            manifest,
+            int(manifest.get("windows", 1)),
+        )
         try:
             model.tokenizer = AutoTokenizer.from_pretrained(directory)
         except (OSError, ValueError) as exc:
@@ -126,26 +137,24 @@ class OnnxClassifier:
     def variant(self) -> str:
         return str(self.manifest.get("variant", "unknown"))
 
-    def logits(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-        """Raw logits, shape (len(texts), len(labels)), in input order."""
-        out = np.empty((len(texts), len(self.labels)), dtype=np.float32)
-        # sort by length so each batch pads little; results go back in input order
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            enc = self.tokenizer(
-                [texts[i] for i in idx],
-                truncation=True,
-                max_length=self.max_length,
-                padding=True,
-                return_tensors="np",
-            )
-            feed = {name: enc[name].astype(np.int64) for name in self.inputs}
+    def _run(self, cut: windows.Windows, batch_size: int) -> np.ndarray:
+        """Logits of every window, in window order."""
+        out = np.empty((len(cut.ids), len(self.labels)), dtype=np.float32)
+        pad = self.tokenizer.pad_token_id or 0
+        for idx, input_ids, mask in cut.batches(batch_size, pad):
+            given = {"input_ids": input_ids, "attention_mask": mask}
+            feed = {name: given.get(name, np.zeros_like(input_ids)) for name in self.inputs}
             out[idx] = self.session.run(["logits"], feed)[0]
         return out
 
+    def logits(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Raw logits of each text's first window, shape (len(texts), len(labels))."""
+        return self._run(windows.split(self.tokenizer, texts, self.max_length), batch_size)
+
     def probabilities(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-        return softmax(self.logits(texts, batch_size).astype(np.float64))
+        """Class probabilities in input order: the mean over each text's windows."""
+        cut = windows.split(self.tokenizer, texts, self.max_length, self.windows)
+        return cut.mean(softmax(self._run(cut, batch_size).astype(np.float64)))
 
     def predict(self, texts: Sequence[str], batch_size: int = 32) -> list[dict[str, Any]]:
         """One {label, score, scores} per text, in input order (as Classifier.predict)."""

@@ -95,7 +95,13 @@ def run(cfg: DictConfig, model_dir: str | Path = classifier.DEFAULT_DIR) -> dict
             model_dir, preference, opt, work, data.processed_dir, int(cfg.get("seed", 0))
         )
         for name, path in built.paths.items():
-            model = OnnxClassifier(path, torch_model.tokenizer, labels, torch_model.max_length)
+            model = OnnxClassifier(
+                path,
+                torch_model.tokenizer,
+                labels,
+                torch_model.max_length,
+                n_windows=torch_model.windows,
+            )
             predicted = _labels_of(model.probabilities(texts, batch), labels)
             results[name] = score(labels, actual, predicted, reference) | {
                 "size_mb": _size_mb([path])
@@ -128,6 +134,7 @@ def run(cfg: DictConfig, model_dir: str | Path = classifier.DEFAULT_DIR) -> dict
             "model_file": MODEL_FILE,
             "labels": labels,
             "max_length": torch_model.max_length,
+            "windows": torch_model.windows,
             "source": {"path": model_dir.as_posix(), "version": content_version(model_dir)},
             "metrics": {"test": chosen, "reference": results["torch"]},
             "tolerance": tolerance,

@@ -89,13 +89,15 @@ def model_card(
     model_dir, project = Path(model_dir), Path(project)
     meta = classifier.read_meta(model_dir)
     # a commit recorded by older models is not trusted: it is stamped now, where it is true
-    trained = {k: v for k, v in meta.items() if k not in ("labels", "max_length", "git_commit")}
+    shown = ("labels", "max_length", "windows", "git_commit")
+    trained = {k: v for k, v in meta.items() if k not in shown}
     metrics_file = Path(metrics_path) if metrics_path else project / METRICS_FILE
     data = trained.get("data") if isinstance(trained.get("data"), dict) else {}  # train's record
     card = {
         "version": content_version(model_dir),
         "labels": list(meta["labels"]),
         "max_length": int(meta["max_length"]),
+        "windows": int(meta.get("windows", 1)),  # windows of max_length tokens read per text
         "metrics": _read_metrics(metrics_file),
         "params": trained.pop("params", None),
         "data_hash": _data_hash(data, project),

@@ -1,9 +1,13 @@
 """Batches for fine-tuning, read from the processed splits that `prepare` wrote.
 
-Texts are tokenized once, up front. Each batch is padded only to its longest text (dynamic padding),
-and training batches group texts of similar length (length bucketing) so that little compute goes
-to padding. Every random choice depends only on (seed, epoch): a run resumed at epoch k sees exactly
-the batches an uninterrupted run sees at epoch k.
+Texts are tokenized once, up front, into windows of max_length tokens (fullcycle.windows: up to
+model.windows of them). Each epoch trains on one window of each text: the first (the title and the
+lede) or, with train.window=random, one drawn per epoch, so the model learns to read any part of an
+article; validation reads every window and averages, as evaluate and the service do. Each batch is
+padded only to its longest window (dynamic padding), and training batches group windows of similar
+length (length bucketing) so that little compute goes to padding. Every random choice depends only
+on (seed, epoch): a run resumed at epoch k sees exactly the batches an uninterrupted run sees at
+epoch k.
 """
 
 from __future__ import annotations
@@ -17,28 +21,46 @@ import pandas as pd
 import torch
 from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler
 
+from fullcycle import windows
 from fullcycle.train.splits import read_labels, read_split
 
 POOL_BATCHES = 50  # bucket within pools of this many batches: similar lengths, still shuffled
 
 
-class Encoded(Dataset):
-    """Token ids (unpadded) and label ids of one split."""
+WINDOW_CHOICES = ("first", "random")
 
-    def __init__(self, input_ids: list[list[int]], labels: list[int]) -> None:
+
+class Encoded(Dataset):
+    """Token ids (unpadded) and label ids of every window of one split; `owner` is each window's
+    text (row) index, and a text's windows are consecutive, first window first."""
+
+    def __init__(
+        self, input_ids: list[list[int]], labels: list[int], owner: Sequence[int] | None = None
+    ) -> None:
         self.input_ids, self.labels = input_ids, labels
+        self.owner = list(range(len(labels)) if owner is None else owner)
         self.lengths = [len(ids) for ids in input_ids]
+        self.texts = max(self.owner, default=-1) + 1
+        self.first = [0] * self.texts  # each text's first window and its number of windows
+        self.count = [0] * self.texts
+        for j in reversed(range(len(self.owner))):
+            self.first[self.owner[j]] = j
+            self.count[self.owner[j]] += 1
 
     def __len__(self) -> int:
         return len(self.labels)
 
     def __getitem__(self, i: int) -> dict[str, Any]:
-        return {"input_ids": self.input_ids[i], "label": self.labels[i]}
+        return {"input_ids": self.input_ids[i], "label": self.labels[i], "text": self.owner[i]}
 
     def by_length(self) -> Encoded:
-        """The same rows, shortest first: unshuffled batches of neighbours then pad little."""
+        """The same windows, shortest first: unshuffled batches of neighbours then pad little."""
         order = sorted(range(len(self)), key=self.lengths.__getitem__)
-        return Encoded([self.input_ids[i] for i in order], [self.labels[i] for i in order])
+        return Encoded(
+            [self.input_ids[i] for i in order],
+            [self.labels[i] for i in order],
+            [self.owner[i] for i in order],
+        )
 
 
 class EpochShuffle(Sampler[int]):
@@ -56,6 +78,25 @@ class EpochShuffle(Sampler[int]):
     def __iter__(self) -> Iterator[int]:
         g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
         yield from torch.randperm(self.size, generator=g).tolist()
+
+
+class OneWindowPerText(EpochShuffle):
+    """Every text once per epoch, in EpochShuffle's order, as one of its windows: the first, or
+    one drawn per (seed, epoch) with `random`. Yields window indices of `data`."""
+
+    def __init__(self, data: Encoded, seed: int, choice: str = "first") -> None:
+        super().__init__(data.texts, seed)
+        self.data, self.choice = data, choice
+
+    def __iter__(self) -> Iterator[int]:
+        texts = list(super().__iter__())
+        if self.choice == "first":
+            yield from (self.data.first[t] for t in texts)
+            return
+        g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch + 13)
+        draws = torch.rand(self.data.texts, generator=g).tolist()
+        for t in texts:
+            yield self.data.first[t] + int(draws[t] * self.data.count[t])
 
 
 class LengthBucketBatchSampler(BatchSampler):
@@ -111,7 +152,10 @@ class PadCollator:
             input_ids[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
             attention_mask[row, : len(ids)] = 1
         labels = torch.tensor([x["label"] for x in items], dtype=torch.long)
-        return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
+        batch = {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
+        if "text" in items[0]:  # which text each window belongs to (validation averages by it)
+            batch["text"] = torch.tensor([x["text"] for x in items], dtype=torch.long)
+        return batch
 
 
 class TextDataModule(L.LightningDataModule):
@@ -126,6 +170,8 @@ class TextDataModule(L.LightningDataModule):
         bucket_by_length: bool = True,
         seed: int = 0,
         pad_to_max_length: bool = False,
+        n_windows: int = 1,
+        window: str = "first",
     ) -> None:
         super().__init__()
         self.processed_dir = Path(processed_dir)
@@ -136,15 +182,17 @@ class TextDataModule(L.LightningDataModule):
             int(batch_size),
         )
         self.bucket_by_length, self.seed = bucket_by_length, int(seed)
+        self.n_windows, self.window = int(n_windows), window
         self.collate = PadCollator(
             tokenizer.pad_token_id, max_length if pad_to_max_length else None
         )
         self.splits: dict[str, Encoded] = {}
 
     def encode(self, df: pd.DataFrame) -> Encoded:
-        ids = self.tokenizer(df["text"].tolist(), truncation=True, max_length=self.max_length)
+        cut = windows.split(self.tokenizer, df["text"].tolist(), self.max_length, self.n_windows)
         index = {label: i for i, label in enumerate(self.labels)}
-        return Encoded(ids["input_ids"], [index[str(x)] for x in df["label"]])
+        labels = [index[str(x)] for x in df["label"]]
+        return Encoded(cut.ids, [labels[t] for t in cut.owner], cut.owner.tolist())
 
     def setup(self, stage: str | None = None) -> None:
         if not self.splits:
@@ -155,7 +203,7 @@ class TextDataModule(L.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         data = self.splits["train"]
-        order = EpochShuffle(len(data), self.seed)
+        order = OneWindowPerText(data, self.seed, self.window)
         if self.bucket_by_length:
             batches = LengthBucketBatchSampler(
                 order, self.batch_size, lengths=data.lengths, seed=self.seed

@@ -25,7 +25,7 @@ from fullcycle.errors import FullcycleError
 from fullcycle.io import atomic_path
 from fullcycle.provenance import dvc_md5
 from fullcycle.train import checkpoints, lora, pruning
-from fullcycle.train.datamodule import TextDataModule
+from fullcycle.train.datamodule import WINDOW_CHOICES, TextDataModule
 from fullcycle.train.module import MONITOR, TextClassifier
 
 log = logging.getLogger(__name__)
@@ -60,10 +60,15 @@ def check_train_params(train: DictConfig) -> None:
         "label_smoothing": lambda v: 0 <= float(v) < 1,
         "grad_clip": lambda v: float(v) >= 0,
         "patience": lambda v: int(v) >= 1,
+        # optional (null: off)
+        "head_lr": lambda v: v is None or float(v) > 0,
+        "layer_decay": lambda v: v is None or 0 < float(v) <= 1,
+        "window": lambda v: v is None or v in WINDOW_CHOICES,
     }
+    optional = ("head_lr", "layer_decay", "window")
     for key, ok in rules.items():
         try:
-            good = key in train and ok(train[key])
+            good = (key in train or key in optional) and ok(train.get(key))
         except (TypeError, ValueError):
             good = False
         if not good:
@@ -71,6 +76,18 @@ def check_train_params(train: DictConfig) -> None:
                 f"params.yaml: train.{key} = {train.get(key)!r} is missing or out of range; "
                 f"fix it in conf/train/ (then `fullcycle params`) or with -S train.{key}=..."
             )
+
+
+def model_windows(model: DictConfig) -> int:
+    """model.windows: how many windows of max_length tokens a prediction reads (absent: 1)."""
+    value = model.get("windows", 1)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise FullcycleError(
+            f"params.yaml: model.windows = {value!r} must be a whole number of at least 1 "
+            "(1 reads the first max_length tokens only); fix it in conf/model/ or with "
+            "-S model.windows=..."
+        )
+    return value
 
 
 def build_trainer(
@@ -192,6 +209,8 @@ def run(cfg: DictConfig, callbacks: Sequence[L.Callback] = ()) -> dict[str, Any]
         train_cfg.batch_size,
         train_cfg.bucket_by_length,
         seed,
+        n_windows=model_windows(model_cfg),
+        window=str(train_cfg.get("window") or "first"),
     )
     mixed = "mixed" in str(trainer_cfg.get("precision", ""))
     model = lora.wrap(classifier.build_model(model_cfg, data.labels), model_cfg)
@@ -204,6 +223,8 @@ def run(cfg: DictConfig, callbacks: Sequence[L.Callback] = ()) -> dict[str, Any]
         seed,
         fused_adamw=not mixed,
         label_smoothing=float(train_cfg.label_smoothing),
+        head_lr=None if train_cfg.get("head_lr") is None else float(train_cfg.head_lr),
+        layer_decay=float(train_cfg.get("layer_decay") or 1.0),
     )
 
     data_hash = dvc_md5(data_cfg.processed_dir)
@@ -248,7 +269,13 @@ def run(cfg: DictConfig, callbacks: Sequence[L.Callback] = ()) -> dict[str, Any]
         }
         with atomic_path(MODEL_DIR) as tmp:
             classifier.save(
-                tmp, lora.merged(module.model), tokenizer, data.labels, model_cfg.max_length, **meta
+                tmp,
+                lora.merged(module.model),
+                tokenizer,
+                data.labels,
+                model_cfg.max_length,
+                model_windows(model_cfg),
+                **meta,
             )
         write_val_predictions(data_cfg.processed_dir, live.summary)
         live.make_summary()
