@@ -68,6 +68,21 @@ def test_train_writes_a_loadable_model_with_its_provenance(prepared):
     assert not (prepared / ".fullcycle").exists()  # nothing left to resume
 
 
+def test_keep_saves_the_best_epoch_or_the_last(prepared):
+    best = stage.run(params.load()), outcome(prepared)
+    as_dvc_would(prepared)
+    cfg = params.load()
+    cfg.train.keep = "last"
+    last = stage.run(cfg), outcome(prepared)
+    curve = [float(v) for _, v in last[1]["curves"]["dvclive/plots/metrics/val/f1_macro.tsv"][1:]]
+    assert best[0]["val_f1_macro"] == pytest.approx(max(curve))
+    assert last[0]["val_f1_macro"] == pytest.approx(curve[-1])
+    # the same run either way: the weights are the same exactly when the last epoch is the first
+    # to reach the best score (a tie keeps the earlier epoch)
+    assert (best[1]["weights"] == last[1]["weights"]) == (curve.index(max(curve)) == len(curve) - 1)
+    assert read_meta(prepared / "models/classifier")["val_f1_macro"] == last[0]["val_f1_macro"]
+
+
 def test_any_save_pretrained_folder_is_a_starting_point(prepared, trained_model):
     cfg = params.load()
     cfg.model = OmegaConf.create({"name_or_path": str(trained_model), "max_length": 32})
@@ -163,6 +178,7 @@ def test_an_unreadable_checkpoint_is_dropped_not_resumed(prepared):
         ("train.batch_size", 0, r"train.batch_size = 0"),
         ("train.label_smoothing", 1.0, r"train.label_smoothing = 1.0 is missing or out of range"),
         ("train.window", "middle", r"train.window = 'middle' is missing or out of range"),
+        ("train.keep", "first", r"train.keep = 'first' is missing or out of range"),
         ("train.layer_decay", 1.5, r"train.layer_decay = 1.5 is missing or out of range"),
         ("model.windows", 0, r"model.windows = 0 must be a whole number of at least 1"),
         ("model.windows", "all", r"model.windows = 'all' must be a whole number"),

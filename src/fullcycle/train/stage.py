@@ -1,8 +1,9 @@
 """`fullcycle train`: fine-tune model.name_or_path on data/processed, write models/classifier/.
 
 Reads the seed, data, model, trainer and train sections of params.yaml. Training curves go to
-dvclive/ (a stage output); the best epoch by validation macro-F1 is what gets saved. An interrupted
-run leaves checkpoints behind and the next run resumes from the last finished epoch (checkpoints.py).
+dvclive/ (a stage output); the epoch train.keep names (best by validation macro-F1, or the last)
+is what gets saved. An interrupted run leaves checkpoints behind and the next run resumes from the
+last finished epoch (checkpoints.py).
 """
 
 from __future__ import annotations
@@ -64,8 +65,9 @@ def check_train_params(train: DictConfig) -> None:
         "head_lr": lambda v: v is None or float(v) > 0,
         "layer_decay": lambda v: v is None or 0 < float(v) <= 1,
         "window": lambda v: v is None or v in WINDOW_CHOICES,
+        "keep": lambda v: v is None or v in ("best", "last"),
     }
-    optional = ("head_lr", "layer_decay", "window")
+    optional = ("head_lr", "layer_decay", "window", "keep")
     for key, ok in rules.items():
         try:
             good = (key in train or key in optional) and ok(train.get(key))
@@ -253,14 +255,19 @@ def run(cfg: DictConfig, callbacks: Sequence[L.Callback] = ()) -> dict[str, Any]
         )
 
     best = next(cb for cb in trainer.checkpoint_callbacks if cb.monitor == MONITOR)
-    best_weights(module, best)
+    if train_cfg.get("keep", "best") == "best":
+        best_weights(module, best)
+        score = best.best_model_score
+    else:  # last: the weights the schedule ended on (training stops early on no progress)
+        score = trainer.callback_metrics.get(MONITOR)
     summary = {
-        "val_f1_macro": None if best.best_model_score is None else float(best.best_model_score),
+        "val_f1_macro": None if score is None else float(score),
         "epochs": trainer.current_epoch,
         "resumed_at_epoch": resume.epoch if resume else None,
     }
     if trainer.is_global_zero:
-        # dvclive/metrics.json holds the last epoch's numbers; add the saved (best) epoch's
+        # dvclive/metrics.json holds the last epoch's numbers; add the saved epoch's ("best":
+        # the name `fullcycle tune` reads, whichever epoch train.keep saved)
         live = trainer.logger.experiment
         live.summary["best"] = {"val_f1_macro": summary["val_f1_macro"]}
         meta = provenance(cfg, data, data_hash) | {
