@@ -69,11 +69,13 @@ def test_train_writes_a_loadable_model_with_its_provenance(prepared):
 
 
 def test_keep_saves_the_best_epoch_or_the_last(prepared):
-    best = stage.run(params.load()), outcome(prepared)
-    as_dvc_would(prepared)
-    cfg = params.load()
-    cfg.train.keep = "last"
-    last = stage.run(cfg), outcome(prepared)
+    runs = {}
+    for keep in ("best", "last"):
+        as_dvc_would(prepared)
+        cfg = params.load()
+        cfg.train.keep = keep
+        runs[keep] = stage.run(cfg), outcome(prepared)
+    best, last = runs["best"], runs["last"]
     curve = [float(v) for _, v in last[1]["curves"]["dvclive/plots/metrics/val/f1_macro.tsv"][1:]]
     assert best[0]["val_f1_macro"] == pytest.approx(max(curve))
     assert last[0]["val_f1_macro"] == pytest.approx(curve[-1])
