@@ -38,6 +38,7 @@ BENTOFILE = Path("bentofile.yaml")
 SHIPPED = (
     "__init__.py",
     "classifier.py",
+    "windows.py",  # how classifier.py and onnx_model.py cut a text into windows
     "errors.py",
     "evidence.py",  # classifier.split_predictions' types; numpy only at import
     "io.py",
