@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add(
         "monitor",
         _command("fullcycle.monitor.stage:main", stage=True),
-        "drift between the training texts and current traffic: reports/drift/ (a DVC stage)",
+        "drift between the training texts and current traffic (the monitor stage: reports/drift/)",
     )
     p.add_argument(
         "--current",
@@ -155,7 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--fail-on-drift", action="store_true", help="exit 1 when drift is detected (CI gate)"
     )
     p.add_argument(
-        "--out", metavar="DIR", help="where to write the report (default: reports/drift)"
+        "--out",
+        metavar="DIR",
+        help="where to write the report (default: reports/adhoc/drift, git-ignored; the monitor "
+        "stage passes reports/drift)",
     )
 
     # --- configuration ------------------------------------------------------------------------
@@ -254,6 +257,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
     p.add_argument("--limit", type=int, help="show only the newest N events")
+    since = p.add_mutually_exclusive_group()
+    since.add_argument(
+        "--since", metavar="REV", help="only events from commit REV on (REV included)"
+    )
+    since.add_argument(
+        "--since-data",
+        action="store_true",
+        help="only events from the commit that added the data params.yaml trains on "
+        "(its .dvc file; `fullcycle data add`), leaving out the template's own",
+    )
     p = add(
         "pr-comment",
         _command("fullcycle.lifecycle.report:pr_comment"),

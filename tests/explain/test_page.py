@@ -11,8 +11,15 @@ from fullcycle.explain.attribute import Explanation
 SUMMARY = {
     "n_steps": 50,
     "texts": {"selected": 3, "explained": 2, "misclassified": 1},
-    "budget": {"seconds": 150.0, "estimated_s": 12.5},
-    "top_words": {"tech": [{"word": "<b>phone", "mean": 0.2, "texts": 2}], "sports": []},
+    "budget": {
+        "token_steps": 20_000,
+        "explained_token_steps": 12_800,
+        "selected_token_steps": 25_600,
+    },
+    "top_words": {
+        "tech": [{"word": "<b>phone", "score": 0.15, "mean": 0.2, "texts": 2}],
+        "sports": [],
+    },
 }
 
 
@@ -98,3 +105,15 @@ def test_shades_are_signed_and_scaled_to_the_strongest_word():
     assert page._shade(0.5, 1.0) == "p5" and page._shade(-1.0, 1.0) == "n10"
     assert page._shade(0.01, 1.0) == "" and page._shade(0.0, 0.0) == ""
     assert ".p10{background:rgba(0,150,60,0.80)}" in page.STYLE
+
+
+def test_texts_over_the_budget_are_listed_with_the_budget_that_fits_them():
+    html = page.render([("k", "tech", explanation("ok"))], SUMMARY, [("misclassified", "tech")])
+    assert "12,800 token-steps, i.e. tokens read x steps, of a budget of 20,000" in html
+    assert "Not explained (1: over the budget)" in html
+    assert "Raise explain.budget_token_steps to 25,600 (or lower explain.n_steps)" in html
+    assert "<b>phone" not in html and "&lt;b&gt;phone (+0.150)" in html
+    unlimited = {**SUMMARY, "budget": {**SUMMARY["budget"], "token_steps": None}}
+    assert "token-steps, i.e. tokens read x steps, no budget set)" in page.render([], unlimited, [])
+    # nothing on the page depends on the machine: no seconds, no speed
+    assert not re.search(r"\d s\b|seconds|GFLOP", html)

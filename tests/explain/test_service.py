@@ -16,6 +16,9 @@ from tests.conftest import BIN
 from tests.serve.conftest import LABELS, serve_project
 
 MAX_CHARS, MAX_STEPS = 2000, 400
+# The trained tiny model's logits barely move: its |delta| is ~1e-5 at 1 step and ~1e-9 at 16
+# steps (measured), so a threshold between the two makes one answer warn and the other not.
+WARN_DELTA = 1e-7
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +29,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, trained_model: Path):
         max_chars=MAX_CHARS,
         explain_steps=16,
         explain_max_steps=MAX_STEPS,
+        explain_warn_delta=WARN_DELTA,
     )
     port = launch.free_port()
     command = [str(BIN / "fullcycle"), "serve", "--port", str(port)]
@@ -52,9 +56,20 @@ def test_one_attribution_per_word_and_the_delta(server):
     assert all(text[w["start"] : w["end"]] == w["word"] for w in body["words"])
     assert body["n_steps"] == 16 and body["truncated"] is False
     assert abs(body["delta"]) < 1.0
+    assert body["warning"] is None and abs(body["delta"]) <= WARN_DELTA
     classified = server.client.post("/classify", json={"texts": [text]}).json()[0]
     assert classified["label"] == body["label"]  # the same model answers both
     assert classified["score"] == pytest.approx(body["score"], abs=1e-5)
+
+
+def test_a_large_delta_comes_with_a_warning(server):
+    """One integration step misses the logit change by far more than serve.explain_warn_delta."""
+    text = "Shares in the bank fell sharply after the results"
+    body = server.client.post("/explain", json={"text": text, "n_steps": 1}).json()
+    assert abs(body["delta"]) > WARN_DELTA and body["n_steps"] == 1
+    assert body["warning"].startswith(f"completeness delta {body['delta']:+.3g} is large")
+    assert f"(|delta| > {WARN_DELTA:g})" in body["warning"]
+    assert f"raise n_steps (now 1, up to {MAX_STEPS})" in body["warning"]
 
 
 BAD = {

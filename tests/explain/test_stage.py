@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -54,23 +55,38 @@ def test_outputs_cover_the_selected_texts(explained_project):
 
 def test_the_budget_cuts_deterministically_and_says_so(explained_project):
     cfg = params.load()
-    full = stage.run(cfg)["budget"]["estimated_s"]
-    cfg.explain.budget_s = full / 3
+    full = stage.run(cfg)["budget"]
+    assert full["explained_token_steps"] == full["selected_token_steps"]
+    cfg.explain.budget_token_steps = full["selected_token_steps"] // 3
     summary = stage.run(cfg)
-    counts = summary["texts"]
+    counts, budget = summary["texts"], summary["budget"]
     assert 0 < counts["explained"] < counts["selected"]
-    assert summary["budget"]["estimated_s"] <= full / 3
+    assert budget["explained_token_steps"] <= budget["token_steps"]
+    assert budget["selected_token_steps"] == full["selected_token_steps"]
     html = (explained_project / PAGE).read_text()
     assert html.count('class="text"') == counts["explained"]
     assert f"Not explained ({counts['selected'] - counts['explained']}: over the budget)" in html
+    assert f"budget_token_steps to {full['selected_token_steps']:,}" in html
     assert stage.run(cfg) == summary  # the same cut every time
 
 
-def test_bad_params_name_the_key_and_write_nothing(explained_project):
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("n_steps", 0, "explain.n_steps = 0 must be a whole number >= 1"),
+        ("budget_token_steps", 0, "explain.budget_token_steps = 0 must be a whole number of"),
+        ("budget_token_steps", 2.5e5, "explain.budget_token_steps = 250000.0 must be a whole"),
+        ("budget_token_steps", "lots", "explain.budget_token_steps = 'lots' must be a whole"),
+        ("budget_s", 150, "explain.budget_s is no longer read; the budget is explain.budget_token"),
+        ("cpu_gflops", 40, "explain.cpu_gflops is no longer read"),
+    ],
+)
+def test_bad_params_name_the_key_and_write_nothing(explained_project, key, value, message):
     cfg = params.load()
-    cfg.explain.n_steps = 0
-    with pytest.raises(FullcycleError, match="explain.n_steps"):
+    cfg.explain[key] = value
+    with pytest.raises(FullcycleError, match=re.escape(message)) as error:
         stage.run(cfg)
+    assert "\n" not in str(error.value)  # one line
     assert not (explained_project / SUMMARY).exists()
 
 

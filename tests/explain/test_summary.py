@@ -7,7 +7,7 @@ import json
 from fullcycle.explain import select, summary
 
 
-def test_top_words_rank_by_mean_share_and_need_min_count():
+def test_top_words_rank_by_share_and_need_min_count():
     explained = [
         ("sports", "", [("Cup", 3.0), ("the", 0.5), (",", 2.0), ("goal", 1.0)]),
         ("sports", "", [("cup", 1.0), ("goal", 2.0), ("the", -1.0)]),
@@ -17,8 +17,77 @@ def test_top_words_rank_by_mean_share_and_need_min_count():
     top = summary.top_words(explained, ["sports", "tech"], top=5, min_count=2)
     assert [w["word"] for w in top["sports"]] == ["cup", "goal"]  # "rare" once, "," not a word
     cup = top["sports"][0]
+    # shares of the whole text's attribution (stopwords and punctuation count in the total)
     assert cup["texts"] == 2 and cup["mean"] == round((3 / 6.5 + 1 / 4) / 2, 4)
+    assert cup["score"] == cup["mean"]  # no other class has the word
     assert top["tech"] == []  # one text only
+
+
+# Each text: the raw attributions put stopwords and fragments first, as on BBC with MiniLM.
+STOPWORDY = [
+    (
+        "business",
+        "",
+        [
+            ("the", 4.0),
+            ("of", 3.0),
+            ("a", 2.5),
+            ("shares", 1.0),
+            ("said", 0.9),
+            ("##ing", 2.0),
+            ("s", 2.0),
+            ("'", 2.0),
+            ("2004", 2.0),
+            ("profit", 0.5),
+        ],
+    ),
+    (
+        "business",
+        "",
+        [
+            ("The", 3.0),
+            ("of", 3.5),
+            ("a", 2.0),
+            ("shares", 1.2),
+            ("said", 0.8),
+            ("profit", 0.6),
+            ("in", 1.0),
+        ],
+    ),
+    ("sports", "", [("the", 3.0), ("in", 2.0), ("said", 1.0), ("goal", 0.7), ("match", 0.6)]),
+    ("sports", "", [("the", 2.0), ("for", 2.0), ("said", 1.2), ("goal", 0.9), ("match", 0.4)]),
+]
+
+
+def test_top_words_leave_out_stopwords_and_fragments():
+    raw = summary.top_words(
+        [(c, t, [(w.upper(), a) for w, a in ws]) for c, t, ws in STOPWORDY[:2]],
+        ["business"],
+        top=3,
+        min_count=2,
+    )
+    assert [w["word"] for w in raw["business"]] == ["shares", "said", "profit"]
+    # not "the, of, a" (stopwords: scikit-learn's list), nor "##ing", "s", "'" or "2004"
+    assert not {"the", "of", "a", "##ing", "s", "'", "2004"} & {w["word"] for w in raw["business"]}
+
+
+# Every text's attributions sum to 10: the shares are the numbers / 10.
+DISTINCT = [
+    ("business", "", [("the", 4.0), ("said", 2.0), ("shares", 2.0), ("profit", 0.5), ("of", 1.5)]),
+    ("business", "", [("the", 4.0), ("said", 2.0), ("shares", 1.0), ("profit", 1.5), ("a", 1.5)]),
+    ("sports", "", [("the", 4.0), ("said", 2.0), ("goal", 1.6), ("match", 1.0), ("in", 1.4)]),
+    ("sports", "", [("the", 4.0), ("said", 2.4), ("goal", 1.2), ("match", 1.2), ("for", 1.2)]),
+]
+
+
+def test_top_words_rank_by_distinctiveness_against_other_classes():
+    """ "said" has the largest share in every text: it says nothing about any one class."""
+    top = summary.top_words(DISTINCT, ["business", "sports"], top=5, min_count=2)
+    assert [w["word"] for w in top["business"]] == ["shares", "profit"]  # said: 0.20 - 0.22 < 0
+    assert [w["word"] for w in top["sports"]] == ["goal", "match", "said"]
+    said = top["sports"][-1]
+    assert said["mean"] == 0.22 and said["score"] == 0.02  # the highest mean, the lowest score
+    assert top["sports"][0] == {"word": "goal", "score": 0.14, "mean": 0.14, "texts": 2}
 
 
 def test_pr_section_lists_new_and_gone_words():
@@ -82,9 +151,10 @@ def test_choose_orders_mistakes_then_extremes_per_class():
     ]
 
 
-def test_budget_keeps_a_prefix_by_estimate():
-    count, estimated = select.within_budget([100, 100, 100, 10], 48, 10**9, 100.0, seconds=120)
-    # 100 tokens x 50 steps x 1e9 flops / 100e9 flop/s = 50 s each; the 10-token text would fit
-    # but comes after one that does not: the explained texts are always a prefix of the priorities
-    assert (count, estimated) == (2, 100.0)
-    assert select.within_budget([100] * 5, 48, 10**9, 100.0, seconds=None) == (5, 250.0)
+def test_budget_keeps_a_prefix_in_token_steps():
+    count, used = select.within_budget([100, 100, 100, 10], 50, budget=12_000)
+    # 100 tokens x 50 steps = 5,000 each; the 10-token text would fit but comes after one that
+    # does not: the explained texts are always a prefix of the priorities
+    assert (count, used) == (2, 10_000)
+    assert select.within_budget([100] * 5, 50, budget=None) == (5, 25_000)
+    assert select.within_budget([100] * 5, 50, budget=25_000) == (5, 25_000)  # fits exactly

@@ -115,6 +115,99 @@ def test_bad_imports_change_nothing(bare, tmp_path, capsys):
     assert records.trailer(records.LABELS, message)["new_labels"] == "weather"
 
 
+def partly_labelled(path: Path, wrong: str | None = None) -> Path:
+    """A labeller's CSV export: 52 rows, rows 3, 8, 13, ... (10 of them) labelled, the rest blank.
+    `wrong` replaces the label of row 8."""
+    rows = [
+        (f"Partly labelled export, story {i}: the central bank and the markets.", None)
+        for i in range(52)
+    ]
+    for i in range(2, 52, 5):
+        rows[i] = (rows[i][0], "business")
+    if wrong:
+        rows[7] = (rows[7][0], wrong)
+    return write_csv(path, rows)
+
+
+def test_a_partly_labelled_file_imports_its_labelled_rows_and_counts_the_rest(
+    bare, tmp_path, capsys
+):
+    src = partly_labelled(tmp_path / "partial.csv")
+    before = head(bare)
+    assert main(["label", "import", str(src), "--require-all"]) == 2  # today's refusal stands
+    err = capsys.readouterr().err
+    assert "42 problem(s)" in err and "partial.csv, row 1, column 'label': label is missing" in err
+    assert "Without --require-all" in err
+    assert head(bare) == before and not (bare.root / "data/raw/labelled").exists()
+
+    assert main(["label", "import", str(src)]) == 0
+    out = capsys.readouterr().out
+    assert "imported 10 labelled rows; skipped 42 without a label (rows 1, 2, 4, 5, 6, …; " in out
+    assert "use --require-all to refuse them)" in out
+    assert bare.git("log", "-1", "--format=%s") == "labels: 10 rows from partial.csv"
+    assert "42 rows without a label were skipped" in bare.git("log", "-1", "--format=%B")
+    [written] = (bare.root / "data/raw/labelled").glob("*.csv")
+    imported = pd.read_csv(written)
+    assert len(imported) == 10 and set(imported["label"]) == {"business"}
+
+
+def test_labels_that_are_present_are_still_checked_and_a_blank_file_is_an_error(
+    bare, tmp_path, capsys
+):
+    before = head(bare)
+    src = partly_labelled(tmp_path / "typo.csv", wrong="busines")
+    assert main(["label", "import", str(src)]) == 2
+    err = capsys.readouterr().err
+    assert "typo.csv, row 8, column 'label': label 'busines' is not one of" in err
+    assert "did you mean 'business'?" in err and "label is missing" not in err
+
+    blank = write_csv(tmp_path / "blank.csv", [(f"Unlabelled text {i}.", None) for i in range(5)])
+    assert main(["label", "import", str(blank)]) == 2
+    err = capsys.readouterr().err
+    assert "blank.csv: none of its 5 row(s) has a label, so there is nothing to import" in err
+    assert len(err.strip().splitlines()) == 1  # one line, no traceback
+    # a Label Studio JSON export whose tasks have no (or only cancelled) annotations: the same
+    tasks = tmp_path / "tasks.json"
+    tasks.write_text(
+        json.dumps(
+            [
+                {"data": {"text": "Not looked at yet."}, "annotations": []},
+                {
+                    "data": {"text": "Skipped by the labeller."},
+                    "annotations": [
+                        {"was_cancelled": True, "result": [{"value": {"choices": ["tech"]}}]}
+                    ],
+                },
+            ]
+        )
+    )
+    assert main(["label", "import", str(tasks)]) == 2
+    assert "none of its 2 row(s) has a label" in capsys.readouterr().err
+    assert head(bare) == before and not (bare.root / "data/raw/labelled").exists()
+    assert bare.git("status", "--porcelain") == ""
+
+
+def test_a_label_studio_export_skips_tasks_nobody_annotated(bare, tmp_path, capsys):
+    def annotated(text: str, label: str) -> dict:
+        return {
+            "data": {"text": text},
+            "annotations": [{"result": [{"from_name": "label", "value": {"choices": [label]}}]}],
+        }
+
+    export = [
+        annotated("A fresh story about a league final.", "sports"),
+        {"data": {"text": "Nobody has looked at this one."}, "annotations": []},
+        annotated("A fresh story about a new phone.", "tech"),
+        {"data": {"text": "Nor this one."}},
+    ]
+    src = tmp_path / "export.json"
+    src.write_text(json.dumps(export))
+    assert main(["label", "import", str(src)]) == 0
+    out = capsys.readouterr().out
+    assert "imported 2 labelled rows; skipped 2 without a label (rows 2, 4; " in out
+    assert bare.git("log", "-1", "--format=%s") == "labels: 2 rows from export.json"
+
+
 def test_prepare_keeps_the_old_split_and_holds_labelled_test_rows_apart(project):
     cfg = params.load()
     prepare.run(cfg)

@@ -105,12 +105,21 @@ def test_the_readme_lifecycle_runs_verbatim(clone, github, monkeypatch):
     assert "params.yaml matches conf/" in outputs[2]
     assert "lr: 3.0e-05" in (clone / "conf/train/default.yaml").read_text()
     assert "registered classifier@v0.1.0" in outputs[3]
-    assert "as bento fullcycle-classifier:v0.1.0," in outputs[3]
+    assert "built bento fullcycle-classifier:v0.1.0 " in outputs[3]
+    # the release's bento is in BentoML's store; the package stage's output is as dvc.lock says
+    status = run(clone, "dvc", "status").stdout
+    assert "bentos/classifier.bento" not in status and "package" not in status, status
     tags = git(clone.parent / "origin.git", "tag", "--list").split()
     assert sorted(tags) == ["classifier#dev#1", "classifier@v0.1.0"]
-    kinds = [line.split()[2] for line in outputs[4].splitlines()[2:]]
-    assert kinds == ["data", "promotion", "release", "stage"]
+    kinds = history_kinds(outputs[4])
+    assert kinds == ["data", "promotion", "release", "stage"]  # --since-data: the data add on
     assert git(clone, "status", "--porcelain", "--untracked-files=no") == ""
+
+
+def history_kinds(table: str) -> list[str]:
+    """The event column of `fullcycle history`'s table, whole lines (a pipe) or wrapped to a
+    terminal's width alike: the kind follows the date on an event's first line."""
+    return re.findall(r"(?m)^\d{4}-\d\d-\d\d(?: \d\d:\d\d)?\s+(\S+)", table)
 
 
 def json_at(root: Path, rev: str, path: str) -> dict:

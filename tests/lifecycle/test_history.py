@@ -78,3 +78,120 @@ def test_history_outside_git_is_a_clear_error(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["history"]) != 0
     assert "is not inside a git repository" in capsys.readouterr().err
+
+
+def long_events_repo(root: Path) -> Path:
+    """Events with the long cells real projects have: a traffic batch, a label import, a release
+    carrying every headline test metric."""
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    snapshot = records.TrafficSnapshot(
+        "data/production/2026-01-02_1000.parquet",
+        300,
+        "2026-01-01T10:00:00+00:00",
+        "2026-01-02T09:59:00+00:00",
+        "fullcycle-classifier-v0.1.0,fullcycle-classifier-v0.2.0",
+    )
+    labels = records.LabelImport(
+        "exports/project-7-at-2026-01-02-10-00-3f2a.json",
+        "data/raw/labelled/project-7-at-2026-01-02-10-00-3f2a.csv",
+        200,
+        "e" * 32,
+    )
+    for message in (
+        records.DataVersion("data/raw/customer-reviews-2026-q1.csv", 12000, 7, "d" * 32).message(),
+        snapshot.message(),
+        labels.message(),
+        records.Promotion(
+            "retrain-with-the-first-labelled-batch", "abc1234", "test.f1_macro", 0.9123, 0.9, 0.8
+        ).message(),
+    ):
+        git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty",
+            "-m", message)  # fmt: skip
+    metrics = {f"test.{k}": 0.9123 for k in ("accuracy", "f1_macro", "precision", "recall")}
+    release = records.Release("classifier", "v0.2.0", metrics | {"test.rows": 532})
+    git(root, "-c", "user.name=t", "-c", "user.email=t@t", "tag", "-a", "classifier@v0.2.0",
+        "-m", release.message())  # fmt: skip
+    return root
+
+
+def test_history_fits_the_terminal_width(tmp_path, monkeypatch, capsys):
+    import sys
+
+    monkeypatch.chdir(long_events_repo(tmp_path / "repo"))
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["history"]) == 0  # into a pipe (capsys): whole lines, whatever COLUMNS says
+    whole = capsys.readouterr().out.splitlines()
+    assert len(whole) == 2 + 5 and max(map(len, whole)) > 120
+    assert main(["history", "--json"]) == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    # cells that wrap with nothing beside them: a path-like `what`, a release's metrics
+    whole_cells = [e["what"] for e in events if not e["metrics"]]
+    whole_cells += [e["metrics"] for e in events if e["kind"] == "release"]
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)  # now a terminal, COLUMNS wide
+    for columns in (120, 80):
+        monkeypatch.setenv("COLUMNS", str(columns))
+        assert main(["history"]) == 0
+        out = capsys.readouterr().out
+        assert max(len(line) for line in out.splitlines()) <= columns, out
+        assert "test.precision 0.9123" in out  # a metric's name stays next to its value
+        for event in events:  # the commit column sits between `what` and `metrics`
+            out = out.replace(event["commit"], "")
+        squeezed = "".join(out.split())  # wrapped, not cut: every cell is there in full
+        for cell in whole_cells:
+            assert "".join(cell.split()) in squeezed, cell
+
+
+def data_repo(root: Path) -> tuple[Path, str]:
+    """A clone of the template: its own BBC promotion and release, then the user's data (params
+    switched to the file, its .dvc file committed) and the user's promotion. Returns the data
+    commit."""
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.name", "t")
+    git(root, "config", "user.email", "t@t")
+
+    def commit(day: int, message: str, *paths: str) -> str:
+        os.environ["GIT_COMMITTER_DATE"] = os.environ["GIT_AUTHOR_DATE"] = f"2026-01-0{day}T10:00"
+        git(root, "add", *paths) if paths else None
+        git(root, "commit", "-q", "--allow-empty", "-m", message)
+        return git(root, "rev-parse", "HEAD")
+
+    try:
+        (root / "params.yaml").write_text("data:\n  source: bbc\n  path: null\n")
+        template = records.Promotion("bbc-0-full", "af0e709", "m", 0.963, 0.96, 0.95)
+        commit(1, template.message(), "params.yaml")
+        release = records.Release("classifier", "v0.1.0", {"test.f1_macro": 0.963})
+        git(root, "tag", "-a", "classifier@v0.1.0", "-m", release.message())
+        (root / "params.yaml").write_text("data:\n  source: file\n  path: data/raw/reviews.csv\n")
+        (root / "data/raw").mkdir(parents=True)
+        (root / "data/raw/reviews.csv.dvc").write_text("outs:\n- md5: " + "d" * 32 + "\n")
+        version = records.DataVersion("data/raw/reviews.csv", 200, 2, "d" * 32)
+        data = commit(2, version.message(), "params.yaml", "data")
+        commit(3, "README: our project")
+        commit(4, records.Promotion("lr-3e-5", "b" * 7, "m", 0.9, None, 0.8).message())
+    finally:
+        for var in ("GIT_COMMITTER_DATE", "GIT_AUTHOR_DATE"):
+            os.environ.pop(var, None)
+    return root, data
+
+
+def test_history_since_the_data_leaves_out_the_templates_events(tmp_path, monkeypatch, capsys):
+    root, data = data_repo(tmp_path / "repo")
+    monkeypatch.chdir(root)
+    assert main(["history", "--json"]) == 0
+    kinds = [json.loads(line)["kind"] for line in capsys.readouterr().out.splitlines()]
+    assert kinds == ["promotion", "release", "data", "promotion"]  # the template's first
+    for flags in (["--since-data"], ["--since", data[:7]]):
+        assert main(["history", "--json", *flags]) == 0
+        events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        assert [e["kind"] for e in events] == ["data", "promotion"], flags
+        assert events[1]["what"] == "experiment lr-3e-5"
+    assert main(["history", "--since", "no-such-rev"]) == 2
+    assert "--since no-such-rev: no such commit" in capsys.readouterr().err
+
+
+def test_history_since_data_on_the_builtin_data_says_what_to_do(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(lifecycle_repo(tmp_path / "repo"))  # no params.yaml: the built-in data
+    assert main(["history", "--since-data"]) == 2
+    assert "fullcycle data add FILE" in capsys.readouterr().err

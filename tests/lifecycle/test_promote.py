@@ -85,7 +85,9 @@ def test_without_token_prints_the_request_and_compare_url(sandbox, capsys, monke
 def test_refuses_a_dirty_tree(sandbox, github, capsys):
     Path("params.yaml").write_text(Path("params.yaml").read_text() + "\n# edited\n")
     assert main(["promote", "good"]) != 0
-    assert "uncommitted changes in params.yaml are not an experiment" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "uncommitted changes in params.yaml are not part of an experiment" in err
+    assert "git stash" in err
     assert origin_branches(sandbox) == ["main"] and github.state.requests == []
 
 
@@ -109,7 +111,8 @@ def test_missing_remotes_are_named_before_anything_is_pushed(sandbox, github, ca
     sandbox.git("remote", "add", "origin", "../origin.git")
     Path(".dvc/config.local").unlink()
     assert main(["promote", "good"]) != 0
-    assert "no default DVC remote" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no default DVC remote" in err and "dvc remote add --local -d NAME" in err
     assert origin_branches(sandbox) == ["main"] and github.state.requests == []
 
 
@@ -216,3 +219,57 @@ def test_a_failed_undo_is_reported_as_failed(sandbox, github, capsys):
     )
     assert "push was undone" not in err
     assert BRANCH in origin_branches(sandbox)
+
+
+def dvc_remote_in_tracked_config(box) -> None:
+    """What a new user does when promote asks for a remote: `dvc remote add -d NAME URL`, which
+    edits the tracked .dvc/config (the sandbox's own remote is in .dvc/config.local: gone)."""
+    from tests.conftest import run
+
+    Path(".dvc/config.local").unlink()
+    run(box.root, "dvc", "remote", "add", "-d", "team", "../dvc-remote")
+
+
+def test_an_uncommitted_dvc_remote_is_named_alone_and_a_local_one_works(sandbox, github, capsys):
+    """The issue: after `dvc exp run` (the experiment applied) and `dvc remote add -d`, promote
+    blamed the experiment's own params.yaml, dvc.lock and reports/ too. Only .dvc/config is in
+    the way, and the refusal says so with both ways out."""
+    from tests.conftest import run
+
+    run(sandbox.root, "dvc", "exp", "apply", "good", check=False)  # what `dvc exp run` leaves
+    dvc_remote_in_tracked_config(sandbox)
+    files_before = remote_file_count(sandbox)
+    dirty = sandbox.git("status", "--porcelain", "--untracked-files=no")
+    assert "params.yaml" in dirty and ".dvc/config" in dirty
+    assert main(["promote", "good"]) == 2
+    err = capsys.readouterr().err
+    assert "uncommitted changes in .dvc/config are not part of an experiment" in err
+    assert "params.yaml" not in err and "dvc.lock" not in err and "reports/" not in err
+    assert "git commit -m 'DVC remote' .dvc/config" in err
+    assert "dvc remote add --local -d NAME URL" in err
+    assert origin_branches(sandbox) == ["main"] and remote_file_count(sandbox) == files_before
+
+    # the personal way out, as the message says: the untracked .dvc/config.local
+    sandbox.git("restore", ".dvc/config")
+    run(sandbox.root, "dvc", "remote", "add", "--local", "-d", "mine", "../dvc-remote")
+    assert main(["promote", "good"]) == 0
+    assert "to DVC remote 'mine'" in capsys.readouterr().out
+    assert BRANCH in origin_branches(sandbox) and remote_file_count(sandbox) > files_before
+
+
+def test_a_committed_dvc_remote_lets_promote_proceed(sandbox, github, capsys):
+    """The team's way out: the remote committed on main. HEAD is then a commit no experiment
+    was run from, but nothing the pipeline reads changed: promote (no name) still finds them,
+    and the data goes to the remote the experiment's own commit does not name."""
+    dvc_remote_in_tracked_config(sandbox)
+    sandbox.git("commit", "-qm", "DVC remote", ".dvc/config")
+    files_before = remote_file_count(sandbox)
+    assert main(["exp", "best"]) == 0
+    assert "best experiment: " in capsys.readouterr().out
+    assert main(["promote"]) == 0
+    out = capsys.readouterr().out
+    assert "to DVC remote 'team'" in out and "opened pull request #1" in out
+    [pull] = github.state.pulls
+    exp = experiments.find(pull["head"]["ref"].removeprefix("promote/"))
+    assert exp.baseline == sandbox.git("rev-parse", "HEAD~1")  # run before the remote commit
+    assert remote_file_count(sandbox) > files_before  # the model went to the committed remote

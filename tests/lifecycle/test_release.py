@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
 
 from fullcycle.cli import main
 from fullcycle.lifecycle import experiments, records
+from tests.conftest import git
 
 
 def merge_experiment(box, experiment: str = "good") -> None:
@@ -112,3 +115,59 @@ def test_read_tracked_fails_loudly_except_for_a_missing_file(sandbox):
     assert read_tracked("no/such/file.json", "HEAD") is None
     with pytest.raises(FullcycleError, match="cannot read params.yaml at no-such-rev"):
         read_tracked("params.yaml", "no-such-rev")
+
+
+def test_left_as_is_puts_outputs_back_byte_for_byte(tmp_path, monkeypatch):
+    """What keeps `dvc status` clean after a release: the package stage's bento is moved aside
+    and back (same bytes, same inode and mtime), and a path that was absent stays absent."""
+    from fullcycle.lifecycle.release import left_as_is
+
+    monkeypatch.chdir(tmp_path)
+    bento = Path("bentos/classifier.bento")
+    bento.parent.mkdir()
+    bento.write_bytes(b"the package stage's bento")
+    before = bento.stat()
+    for failure in (False, True):
+        with contextlib.suppress(KeyboardInterrupt), left_as_is([str(bento), "bentos/new.bento"]):
+            bento.write_bytes(b"the release's bento")
+            Path("bentos/new.bento").write_bytes(b"new")
+            if failure:
+                raise KeyboardInterrupt  # Ctrl-C half-way puts them back too
+        after = bento.stat()
+        assert bento.read_bytes() == b"the package stage's bento"
+        assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+        assert sorted(p.name for p in bento.parent.iterdir()) == ["classifier.bento"]
+
+
+def test_the_release_bento_leaves_the_package_stage_output_alone(tmp_path, monkeypatch, capsys):
+    """build_bento runs the package stage's function under the release's version (which exports
+    to the stage's output) and leaves that output as it was; it says where the release's bento
+    is instead."""
+    from fullcycle.lifecycle import release
+
+    root = tmp_path / "repo"
+    (root / "bentos").mkdir(parents=True)
+    git(root, "init", "-q", "-b", "main")
+    pipeline = {"stages": {"package": {"cmd": "fullcycle package", "outs": ["bentos/x.bento"]}}}
+    (root / "dvc.yaml").write_text(yaml.safe_dump(pipeline))
+    (root / "bentofile.yaml").write_text("name: fullcycle-classifier\n")
+    git(root, "add", "-A")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "project")
+    (root / "bentos/x.bento").write_bytes(b"as dvc.lock records it")
+    monkeypatch.chdir(root)
+
+    def package_main(version: str) -> int:
+        Path("bentos/x.bento").write_bytes(f"release {version}".encode())
+        print("exported to bentos/x.bento")
+        return 0
+
+    fake = SimpleNamespace(main=package_main)
+    monkeypatch.setattr(release.importlib, "import_module", lambda name: fake)
+    monkeypatch.setattr(release, "dvc", lambda *args: "")  # HEAD's model is checked out
+    monkeypatch.setattr(release, "dvc_remote", lambda: None)
+    release.build_bento("models/classifier", "v0.2.0")
+    assert (root / "bentos/x.bento").read_bytes() == b"as dvc.lock records it"
+    out = capsys.readouterr().out
+    assert "exported to" not in out
+    assert "built bento fullcycle-classifier:v0.2.0" in out
+    assert "bentos/x.bento left as dvc.lock records it" in out

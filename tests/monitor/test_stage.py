@@ -73,7 +73,9 @@ def test_dvc_repro_runs_the_stage_and_reruns_on_new_traffic(small_project: Path,
     assert "Value drift for text" in html and "Drift in embeddings" in html
 
     shown = run(small_project, "dvc", "metrics", "show", "--json")
-    assert "drift_detected" in shown.stdout
+    assert json.loads(shown.stdout)[""]["data"]["reports/drift/metrics.json"]["data"] == {
+        "drift": "no drift"
+    }
     again = run(small_project, "dvc", "repro", "monitor")
     assert "Running stage" not in again.stdout
 
@@ -271,3 +273,23 @@ def test_stable_ids_number_each_random_id_by_first_appearance():
     assert stable_ids(first) == stable_ids(second)
     assert stable_ids(first).count("00000001-0000-0000-0000-000000000000") == 2  # refs kept
     assert f"metric_{0:032x}" in stable_ids(first) and "0f0f" not in stable_ids(first)
+
+
+def test_by_hand_it_leaves_the_pipelines_outputs_alone(in_project: Path, capsys):
+    """`fullcycle monitor` without --out writes to the git-ignored reports/adhoc/drift/ and says
+    so; the stage's committed reports/drift/ stays as `dvc repro` left it."""
+    from fullcycle.monitor.stage import BY_HAND_DIR
+
+    pipeline = in_project / "reports/drift"
+    before = {p.name: p.read_bytes() for p in pipeline.iterdir()} if pipeline.is_dir() else {}
+    assert main(["monitor"]) == 0
+    printed = capsys.readouterr().out
+    assert f"report: {BY_HAND_DIR / 'report.html'}" in printed
+    assert "written by `dvc repro monitor`" in printed
+    assert {"report.html", "summary.json", "metrics.json"} <= {
+        p.name for p in (in_project / BY_HAND_DIR).iterdir()
+    }
+    after = {p.name: p.read_bytes() for p in pipeline.iterdir()} if pipeline.is_dir() else {}
+    assert after == before
+    ignored = run(in_project, "git", "check-ignore", str(BY_HAND_DIR / "summary.json"))
+    assert ignored.returncode == 0

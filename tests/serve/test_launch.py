@@ -1,8 +1,13 @@
-"""`fullcycle serve` without a model: a clear error, no traceback, no server. (The module server
-of test_service.py is started with `fullcycle serve`.)"""
+"""`fullcycle serve` without a model: a clear error, no traceback, no server; its start-up line
+about capture. (The module server of test_service.py is started with `fullcycle serve --capture`:
+its real start-up output is checked there.)"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from fullcycle.serve.launch import capture_line
+from fullcycle.serve.settings import ServeSettings
 from tests.conftest import run
 
 
@@ -11,3 +16,15 @@ def test_serve_without_a_model_says_what_to_run(project):
     assert done.returncode == 2
     assert "models/classifier" in done.stderr and "fullcycle train" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_start_up_line_says_whether_capture_is_on_and_where_it_writes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # `fullcycle serve` runs at the project root
+    off = capture_line(ServeSettings(), capture=False)
+    assert off.startswith("capture off: served texts are not recorded")
+    assert "--capture" in off and "serve.capture: true" in off and "FULLCYCLE_CAPTURE=1" in off
+    on = capture_line(ServeSettings(capture_path="traffic/here"), capture=True)
+    folder = Path.cwd() / "traffic/here/fullcycle_traffic/data"
+    assert on.startswith(f"capture on: masked texts and predictions to {folder}/data.<worker>.log")
+    otlp = capture_line(ServeSettings(capture_sink="otlp"), capture=True)
+    assert otlp.startswith("capture on:") and "OTLP" in otlp and "data/captured" not in otlp

@@ -30,6 +30,8 @@ def test_params_yaml_has_the_serve_section():
         ({"batching": "sometimes"}, "serve.batching must be a bool"),
         ({"max_text": 5}, "unknown serve setting(s) max_text"),
         ({"capture_path": ""}, "serve.capture_path must be a str"),
+        ({"explain_warn_delta": "big"}, "serve.explain_warn_delta must be a positive number"),
+        ({"explain_warn_delta": 0}, "serve.explain_warn_delta must be a positive number"),
         ({"max_inflight_mb": 16}, "serve.max_inflight_mb = 16 cannot hold one request of the"),
     ],
 )

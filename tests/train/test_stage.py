@@ -16,7 +16,7 @@ from fullcycle.classifier import Classifier, read_meta
 from fullcycle.data import prepare
 from fullcycle.errors import FullcycleError
 from fullcycle.provenance import dvc_md5
-from fullcycle.train import checkpoints, stage
+from fullcycle.train import checkpoints, progress, stage
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -99,6 +99,26 @@ def test_same_seed_same_metrics_and_weights(prepared):
     as_dvc_would(prepared)
     second = stage.run(params.load()), outcome(prepared)
     assert first == second
+
+
+def test_off_a_terminal_progress_is_plain_lines_and_the_model_is_the_same(
+    prepared, capsys, monkeypatch
+):
+    with monkeypatch.context() as patch:
+        patch.setattr(progress, "is_terminal", lambda: True)  # as on a terminal: the bar
+        with_bar = stage.run(params.load()), outcome(prepared)
+    drawn = capsys.readouterr()
+    # Lightning's (rich) bar: off a terminal it shows only where it ended, once
+    assert "Epoch 2/2 " in drawn.out and " done: " not in drawn.out
+    # from here pytest's captured output: not a terminal, like a log file
+    as_dvc_would(prepared)
+    plain = stage.run(params.load()), outcome(prepared)
+    printed = capsys.readouterr()
+    done = [line for line in printed.out.splitlines() if " done: " in line]
+    assert [line.split(" done: ")[0] for line in done] == [f"train: epoch {e}/3" for e in (1, 2, 3)]
+    assert all("train loss" in line and "f1_macro" in line for line in done), done
+    assert "Epoch 2/2 " not in printed.out  # no bar
+    assert plain == with_bar  # logging only: the same weights and curves
 
 
 def kill_training(root: Path, *at: int) -> None:

@@ -109,6 +109,7 @@ def _data_lines(data: dict[str, Any], raw: dict[str, Any] | None) -> str:
 def render(
     meta: dict[str, Any],
     metrics: dict[str, Any],
+    size: dict[str, Any],
     per_class: dict[str, dict[str, Any]],
     confusion: list[list[int]],
     baseline: dict[str, Any] | None,
@@ -116,7 +117,7 @@ def render(
     paired: Comparison | None = None,
 ) -> str:
     test, labels = metrics["test"], list(meta["labels"])
-    data, size = meta.get("data", {}), metrics["model"]
+    data = meta.get("data", {})
     rows = data.get("rows", {})
     acc_ci = test.get("accuracy_ci") or [test["accuracy"], test["accuracy"]]
     per_class_rows = [

@@ -1,8 +1,9 @@
 """`fullcycle evaluate`: score models/classifier/ on the test split.
 
-Writes reports/eval/metrics.json ({"test": {"accuracy", "accuracy_ci", "f1_macro", "f1_macro_ci",
-"rows"}, "model": {"parameters", "size_mb"}}: the numbers people compare, DVC metrics, each with
-its seeded 95% bootstrap interval), reports/eval/predictions.json (the model's label for every
+Writes reports/eval/metrics.json ({"test": {"accuracy", "accuracy_ci", "f1_macro", "f1_macro_ci"}}
+and the same for the "labelled" slice when there is one: only the numbers people compare, DVC
+metrics, each with its seeded 95% bootstrap interval, so `dvc metrics show` and `dvc exp show` fit
+a terminal; row counts and the model's size are in the card), reports/eval/predictions.json (the model's label for every
 test text, in split order, with the split's hash: what paired comparisons read),
 reports/eval/per_class.json (precision, recall, F1 and support per label; "n/a" (null) where a
 class has no texts or no predictions), reports/eval/confusion.json (one {actual, predicted} row per
@@ -130,6 +131,12 @@ def with_interval(test_scores: dict[str, Any], pred: evidence.Predictions) -> di
     return out
 
 
+def compared(metrics: dict[str, Any]) -> dict[str, Any]:
+    """What the metrics file holds: each split's scores and intervals without its row count
+    (the card states it; a DVC metric is a column in every `dvc metrics show`)."""
+    return {split: {k: v for k, v in m.items() if k != "rows"} for split, m in metrics.items()}
+
+
 def run(cfg: DictConfig, model_dir: str | Path = DEFAULT_DIR) -> dict[str, Any]:
     data = params.section(cfg, "data")
     model = Classifier(model_dir)
@@ -141,7 +148,7 @@ def run(cfg: DictConfig, model_dir: str | Path = DEFAULT_DIR) -> dict[str, Any]:
     test_scores = scores(model.labels, actual, predicted)
     matrix = test_scores.pop("confusion_matrix")  # a table in the card, a plot in DVC
     per_class = test_scores.pop("per_class")  # a table in the card and its own file
-    metrics = {"test": with_interval(test_scores, sets["test"]), "model": model_size(model)}
+    metrics = {"test": with_interval(test_scores, sets["test"])}
     # rows added by `label import`, held out apart so "test" stays comparable (fullcycle.label.merge)
     labelled = Path(data.processed_dir) / LABELLED_TEST
     if labelled.is_file() and len(held := pd.read_parquet(labelled)):
@@ -155,7 +162,10 @@ def run(cfg: DictConfig, model_dir: str | Path = DEFAULT_DIR) -> dict[str, Any]:
         metrics["labelled"] = with_interval(slice_scores, sets["labelled"])
     raw = provenance.raw_data(data)
     vs_base = versus_baseline(sets["test"])
-    card = render(model.meta, metrics, per_class, matrix, read_baseline(), raw, vs_base)
+    card = render(
+        model.meta, metrics, model_size(model), per_class, matrix, read_baseline(), raw, vs_base
+    )
+    metrics = compared(metrics)
     confusion = [{"actual": a, "predicted": p} for a, p in zip(actual, predicted, strict=True)]
     with (
         atomic_path(METRICS) as m,
@@ -182,5 +192,5 @@ def main() -> None:
     low, high = test["accuracy_ci"]
     print(
         f"evaluate: test accuracy {test['accuracy']:.4f} (95% interval {low:.4f}-{high:.4f}), "
-        f"macro-F1 {test['f1_macro']:.4f} ({test['rows']} texts); wrote {METRICS}, {CARD}"
+        f"macro-F1 {test['f1_macro']:.4f}; wrote {METRICS}, {CARD}"
     )

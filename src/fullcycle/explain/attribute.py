@@ -75,19 +75,9 @@ class Explainer:
         out = self.model.model(inputs_embeds=inputs_embeds, attention_mask=attention_mask)
         return out.logits.float()
 
-    def flops_per_token_step(self) -> int:
-        """Floating-point operations per token and integration step: a forward pass (2 per
-        weight) and a backward pass to the input only (2 more); embeddings are lookups."""
-        weights = sum(p.numel() for p in self.model.model.parameters())
-        lookups = sum(
-            m.weight.numel()
-            for m in self.model.model.base_model.embeddings.modules()
-            if isinstance(m, torch.nn.Embedding)
-        )
-        return 4 * (weights - lookups)
-
     def token_counts(self, texts: Sequence[str]) -> list[int]:
-        """Tokens each text costs (specials included, truncated at max_length)."""
+        """Tokens the model reads of each text (specials included, truncated at max_length): the
+        stage's budget counts these times the integration steps."""
         enc = self.model.tokenizer(list(texts), truncation=True, max_length=self.model.max_length)
         return [len(ids) for ids in enc["input_ids"]]
 

@@ -88,24 +88,30 @@ def render(
 ) -> str:
     """items: (kind, true label, explanation) in the order chosen; not_explained: (kind, true
     label) of the texts the budget left out."""
-    counts = summary["texts"]
+    counts, budget = summary["texts"], summary["budget"]
+    limit = (
+        "no budget set"
+        if budget["token_steps"] is None
+        else f"of a budget of {budget['token_steps']:,}"
+    )
     intro = (
         f"<p>Integrated gradients ({summary['n_steps']} steps, captum) on the word embeddings of "
         f"the model, toward the predicted class. {counts['explained']} of {counts['selected']} "
         f"selected test texts explained ({counts['misclassified']} misclassified in the test "
-        f"split; budget {summary['budget']['seconds']} CPU seconds, estimated "
-        f"{summary['budget']['estimated_s']} s). Green words pushed toward the class, red ones "
+        f"split; {budget['explained_token_steps']:,} token-steps, i.e. tokens read x steps, "
+        f"{limit}). Green words pushed toward the class, red ones "
         "away; hover a word for its attribution. Grey text lies past the tokens the model reads. "
         "Delta is the integration error: the attributions sum to the logit's change from an "
         "all-[PAD] input, give or take delta.</p>"
     )
     rows = "".join(
         f"<tr><td>{escape(label)}</td><td>"
-        + escape(", ".join(f"{w['word']} ({w['mean']:.3f})" for w in words) or "(too few texts)")
+        + escape(", ".join(f"{w['word']} ({w['score']:+.3f})" for w in words) or "(too few texts)")
         + "</td></tr>"
         for label, words in summary["top_words"].items()
     )
-    table = f"<table><tr><th>class</th><th>top words (mean share of attribution)</th></tr>{rows}</table>"
+    header = "top words (mean share of attribution in this class's texts minus in the others')"
+    table = f"<table><tr><th>class</th><th>{header}</th></tr>{rows}</table>"
     blocks = "\n".join(
         _text_block(i, kind, actual, e) for i, (kind, actual, e) in enumerate(items, 1)
     )
@@ -114,7 +120,8 @@ def render(
         listed = ", ".join(f"{escape(kind)} ({escape(actual)})" for kind, actual in not_explained)
         skipped = (
             f"<h2>Not explained ({len(not_explained)}: over the budget)</h2><p>{listed}. Raise "
-            "explain.budget_s (or lower explain.n_steps) to include them.</p>"
+            f"explain.budget_token_steps to {budget['selected_token_steps']:,} (or lower "
+            "explain.n_steps) to include them.</p>"
         )
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

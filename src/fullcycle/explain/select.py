@@ -2,11 +2,12 @@
 
 Order of priority: every misclassified text (most confident mistakes first), then per class, in
 turns, the most confident and the least confident correct ones (`per_class` of each). The budget
-keeps the longest prefix of that list whose *estimated* cost fits: the estimate is arithmetic on
-the token counts, the steps and the model size, divided by `cpu_gflops` (the measured speed of the
-reference CPU), so the same inputs always explain the same texts. A wall-clock budget would make
-the stage's outputs depend on how busy the machine was; this one can overrun on a slower machine
-(by the ratio of the speeds) and finishes early on a faster one.
+keeps the longest prefix of that list whose cost fits, counted in token-steps: the tokens the model
+reads of a text times the integration steps (each step is one forward and one backward pass over
+those tokens). That count depends only on the texts, the tokenizer and `n_steps`, never on the
+machine, so the same inputs always explain the same texts; how many seconds a token-step takes is
+the machine's business (the stage prints it, as a log line, not an output). A wall-clock budget, or
+seconds estimated with a speed constant, would make the outputs depend on the machine or its load.
 """
 
 from __future__ import annotations
@@ -48,19 +49,13 @@ def choose(
     return picks
 
 
-def within_budget(
-    tokens: Sequence[int],
-    n_steps: int,
-    flops_per_token_step: int,
-    gflops: float,
-    seconds: float | None,
-) -> tuple[int, float]:
-    """How many of the texts (a prefix, in order) fit in `seconds`, and their estimated seconds.
-    Each text costs n_steps integration steps plus two plain forward passes (the delta)."""
-    total, count = 0.0, 0
+def within_budget(tokens: Sequence[int], n_steps: int, budget: int | None) -> tuple[int, int]:
+    """How many of the texts (a prefix, in order) fit in `budget` token-steps (None: all), and the
+    token-steps they cost. A text costs its tokens x n_steps."""
+    used, count = 0, 0
     for n in tokens:
-        cost = n * (n_steps + 2) * flops_per_token_step / (gflops * 1e9)
-        if seconds is not None and total + cost > seconds:
+        cost = n * n_steps
+        if budget is not None and used + cost > budget:
             break
-        total, count = total + cost, count + 1
-    return count, round(total, 1)
+        used, count = used + cost, count + 1
+    return count, used

@@ -13,6 +13,11 @@ The trade-off (one model, two endpoints, two cores): /classify comes first.
   the CPU to /classify first; on an otherwise idle machine an explanation still gets every core.
   On a machine shared with other busy processes the same priority makes explanations slower.
 - It shares the loaded model (no second copy in memory) but hooks nothing on it: see attribute.py.
+
+An answer whose |delta| exceeds `warn_delta` (serve.explain_warn_delta) carries a `warning`: the
+attributions no longer add up to the prediction's change, so a reader should not trust small
+differences between words. The steps are the caller's choice (n_steps, at most
+serve.explain_max_steps), so the warning says what to raise rather than spending more steps unasked.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from pydantic import BaseModel, Field
 
 CHUNK = 8  # interpolated texts per forward+backward pass: ~0.1-0.3 s for MiniLM at 128 tokens
 MAX_WAIT_S = 1.0
+WARN_DELTA = 0.1  # serve.explain_warn_delta's default: logits of integration error
 EXPLAIN_NICE = 10  # added to the explanation thread's nice value (lower priority than /classify)
 
 logger = logging.getLogger("fullcycle.explain")
@@ -49,6 +55,10 @@ class Explained(BaseModel):
     delta: float = Field(description="convergence delta: how far sum(attribution) is from exact")
     n_steps: int = Field(description="integration steps used")
     truncated: bool = Field(description="true when the text was longer than the model reads")
+    warning: str | None = Field(
+        default=None,
+        description="set when |delta| is large (serve.explain_warn_delta): attributions approximate",
+    )
 
 
 class ClassifyFirst:
@@ -78,9 +88,18 @@ class ClassifyFirst:
 class Endpoint:
     """What the service holds for /explain: the explainer over its model, the gate, the thread."""
 
-    def __init__(self, model: Any, chunk: int = CHUNK, max_wait_s: float = MAX_WAIT_S) -> None:
+    def __init__(
+        self,
+        model: Any,
+        chunk: int = CHUNK,
+        max_wait_s: float = MAX_WAIT_S,
+        warn_delta: float = WARN_DELTA,
+        max_steps: int | None = None,
+    ) -> None:
         from fullcycle.explain.attribute import Explainer
 
+        self.warn_delta = warn_delta
+        self.max_steps = max_steps  # serve.explain_max_steps, named in the warning
         self.gate = ClassifyFirst(max_wait_s)
         self.explainer = Explainer(
             model, internal_batch_size=chunk, before_chunk=self.gate.wait_turn
@@ -98,6 +117,21 @@ class Endpoint:
             delta=e.delta,
             n_steps=n_steps,
             truncated=e.read_chars < len(text.rstrip()),
+            warning=self.warning(e.delta, n_steps),
+        )
+
+    def warning(self, delta: float, n_steps: int) -> str | None:
+        """What to tell the caller when the integration error is too large to ignore."""
+        if abs(delta) <= self.warn_delta:  # a NaN delta falls through: it warns too
+            return None
+        if self.max_steps is not None and n_steps >= self.max_steps:
+            advice = f"n_steps is already the most allowed (serve.explain_max_steps = {n_steps})"
+        else:
+            most = "" if self.max_steps is None else f", up to {self.max_steps}"
+            advice = f"raise n_steps (now {n_steps}{most}) or serve.explain_steps"
+        return (
+            f"completeness delta {delta:+.3g} is large (|delta| > {self.warn_delta:g}): the "
+            f"attributions are approximate; {advice}"
         )
 
     async def run(self, text: str, n_steps: int) -> Explained:

@@ -26,28 +26,49 @@ from fullcycle.train.splits import read_split
 
 PREDICT_BATCH = 32  # as evaluate scores the test split, so both see the same predictions
 
-RULES = {
-    "n_steps": lambda v: int(v) >= 1,
-    "batch_size": lambda v: int(v) >= 1,
-    "internal_batch_size": lambda v: int(v) >= 1,
-    "per_class": lambda v: int(v) >= 0,
-    "budget_s": lambda v: v is None or float(v) > 0,
-    "cpu_gflops": lambda v: float(v) > 0,
-    "top_words": lambda v: int(v) >= 1,
-    "min_count": lambda v: int(v) >= 1,
+
+def _count(v: object, least: int) -> bool:
+    """A whole number (not a bool, not 2e5) of at least `least`."""
+    return isinstance(v, int) and not isinstance(v, bool) and v >= least
+
+
+RULES = {  # key -> (check, what it must be)
+    "n_steps": (lambda v: _count(v, 1), "a whole number >= 1"),
+    "batch_size": (lambda v: _count(v, 1), "a whole number >= 1"),
+    "internal_batch_size": (lambda v: _count(v, 1), "a whole number >= 1"),
+    "per_class": (lambda v: _count(v, 0), "a whole number >= 0"),
+    "budget_token_steps": (
+        lambda v: v is None or _count(v, 1),
+        "a whole number of token-steps >= 1, or null for no limit",
+    ),
+    "top_words": (lambda v: _count(v, 1), "a whole number >= 1"),
+    "min_count": (lambda v: _count(v, 1), "a whole number >= 1"),
 }
+RETIRED = {  # keys of older params.yaml files, and what replaced them
+    "budget_s": "explain.budget_token_steps (tokens x n_steps: the same on every machine)",
+    "cpu_gflops": "explain.budget_token_steps (tokens x n_steps: the same on every machine)",
+}
+FIX = "fix it in conf/explain/default.yaml (then `fullcycle params`) or -S explain.{key}=..."
 
 
 def check(cfg: DictConfig) -> None:
-    for key, ok in RULES.items():
-        try:
-            good = key in cfg and ok(cfg[key])
-        except (TypeError, ValueError):
-            good = False
-        if not good:
+    for key in cfg:
+        if key in RETIRED:
             raise FullcycleError(
-                f"params.yaml: explain.{key} = {cfg.get(key)!r} is missing or out of range; fix "
-                f"it in conf/explain/default.yaml (then `fullcycle params`) or -S explain.{key}=..."
+                f"params.yaml: explain.{key} is no longer read; the budget is {RETIRED[key]}. "
+                "Regenerate params.yaml from conf/ with `fullcycle params`."
+            )
+        if key not in RULES:
+            raise FullcycleError(
+                f"params.yaml: explain.{key} is not an explain setting (known: "
+                f"{', '.join(RULES)}); " + FIX.format(key=key)
+            )
+    for key, (ok, what) in RULES.items():
+        if key not in cfg:
+            raise FullcycleError(f"params.yaml: explain.{key} is missing; " + FIX.format(key=key))
+        if not ok(cfg[key]):
+            raise FullcycleError(
+                f"params.yaml: explain.{key} = {cfg[key]!r} must be {what}; " + FIX.format(key=key)
             )
 
 
@@ -68,11 +89,9 @@ def run(cfg: DictConfig, model_dir: str | Path = DEFAULT_DIR) -> dict[str, Any]:
 
     explainer = Explainer(model, internal_batch_size=int(conf.internal_batch_size))
     n_steps = int(conf.n_steps)
-    budget = None if conf.budget_s is None else float(conf.budget_s)
+    budget = conf.budget_token_steps
     tokens = explainer.token_counts([texts[p.row] for p in picks])
-    count, estimated = select.within_budget(
-        tokens, n_steps, explainer.flops_per_token_step(), float(conf.cpu_gflops), budget
-    )
+    count, used = select.within_budget(tokens, n_steps, budget)
     chosen, left_out = picks[:count], picks[count:]
 
     # batches of similar length pad little; results go back in priority order
@@ -90,9 +109,8 @@ def run(cfg: DictConfig, model_dir: str | Path = DEFAULT_DIR) -> dict[str, Any]:
     took = time.perf_counter() - started
     if chosen and took > 0:  # on the console only: timings never go into the outputs
         print(
-            f"explain: attributions took {took:.0f} s, estimated {estimated} s; this machine ran "
-            f"at ~{float(conf.cpu_gflops) * estimated / took:.0f} GFLOP/s (explain.cpu_gflops: "
-            f"{float(conf.cpu_gflops):g})"
+            f"explain: attributions took {took:.0f} s for {used:,} token-steps "
+            f"(~{used / took:,.0f} token-steps/s on this machine)"
         )
 
     summary = {
@@ -104,10 +122,10 @@ def run(cfg: DictConfig, model_dir: str | Path = DEFAULT_DIR) -> dict[str, Any]:
             "misclassified": sum(p.kind == select.MISCLASSIFIED for p in picks),
             "per_class": int(conf.per_class),
         },
-        "budget": {
-            "seconds": budget,
-            "cpu_gflops": float(conf.cpu_gflops),
-            "estimated_s": estimated,
+        "budget": {  # token-steps: tokens read x n_steps (select.py)
+            "token_steps": budget,
+            "explained_token_steps": used,
+            "selected_token_steps": sum(tokens) * n_steps,
         },
         "max_abs_delta": round(max((abs(e.delta) for e in explained), default=0.0), 4),
         "top_words": top_words(
@@ -130,9 +148,10 @@ def main() -> None:
 
     hf_logging.disable_progress_bar()
     summary = run(params.load())
-    counts = summary["texts"]
+    counts, budget = summary["texts"], summary["budget"]
+    limit = "no limit" if budget["token_steps"] is None else f"{budget['token_steps']:,}"
     print(
         f"explain: {counts['explained']} of {counts['selected']} selected test texts explained "
-        f"(budget {summary['budget']['seconds']} s, estimated {summary['budget']['estimated_s']} s; "
+        f"({budget['explained_token_steps']:,} token-steps, budget {limit}; "
         f"largest |delta| {summary['max_abs_delta']}); wrote {PAGE}, {SUMMARY}"
     )

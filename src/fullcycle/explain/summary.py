@@ -4,9 +4,14 @@ show it to a person: the model card's section and the promotion PR's "what chang
 Light imports only (no torch): the evaluate and promote commands import this module.
 
 A word's weight in one text is its attribution divided by the sum of the absolute attributions in
-that text (texts of any length weigh alike); a class's top words are those with the highest mean
-weight over the explained texts predicted as that class, among words in at least `min_count` of them.
-Words are lower-cased; punctuation and numbers alone are not words here.
+that text (texts of any length weigh alike). A class's top words are the most distinctive ones: the
+mean weight over the explained texts predicted as that class (where the word appears, in at least
+`min_count` of them) minus its mean weight in the other classes' explained texts (0 where it appears
+in none). Words that push toward every prediction alike ("said", "year") then score near 0, and a
+word must push toward its class (a positive mean and score) to be listed. Words are lower-cased;
+stopwords (scikit-learn's English list), single characters, word pieces ("##ing") and tokens
+without a letter (punctuation, numbers) are not words here: they carry attribution in every class
+and would crowd out the content words.
 """
 
 from __future__ import annotations
@@ -21,8 +26,18 @@ SUMMARY = Path("reports/explain/summary.json")
 PAGE = Path("reports/explain/index.html")
 
 
-def _is_word(word: str) -> bool:
-    return any(c.isalpha() for c in word)
+def _is_word(word: str, stopwords: frozenset[str]) -> bool:
+    """A content word: two characters or more, a letter among them, not a word piece or stopword."""
+    return (
+        len(word) >= 2
+        and not word.startswith("##")
+        and any(c.isalpha() for c in word)
+        and word not in stopwords
+    )
+
+
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
 
 
 def top_words(
@@ -32,24 +47,34 @@ def top_words(
     min_count: int,
 ) -> dict[str, list[dict[str, Any]]]:
     """explained: (class explained, text, [(word, attribution), ...]) per text."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS  # here: 1 s to import
+
     weights: dict[str, dict[str, list[float]]] = {label: defaultdict(list) for label in labels}
     for label, _, words in explained:
-        total = sum(abs(a) for _, a in words) or 1.0
+        total = sum(abs(a) for _, a in words) or 1.0  # every token counts toward the share
         per_text: dict[str, float] = defaultdict(float)
         for word, attribution in words:
-            if _is_word(word):
-                per_text[word.lower()] += attribution / total
+            word = word.strip().lower()
+            if _is_word(word, ENGLISH_STOP_WORDS):
+                per_text[word] += attribution / total
         for word, weight in per_text.items():
             weights[label][word].append(weight)
     result = {}
     for label in labels:
-        ranked = [
-            (sum(v) / len(v), len(v), word)
-            for word, v in weights[label].items()
-            if len(v) >= min_count and sum(v) > 0
+        ranked = []
+        for word, here in weights[label].items():
+            if len(here) < min_count:
+                continue
+            mean = _mean(here)
+            others = [w for other in labels if other != label for w in weights[other].get(word, ())]
+            score = mean - _mean(others)
+            if mean > 0 and score > 0:
+                ranked.append((score, mean, len(here), word))
+        ranked.sort(key=lambda r: (-round(r[0], 6), r[3]))  # rounded: ties broken by the word
+        result[label] = [
+            {"word": w, "score": round(s, 4), "mean": round(m, 4), "texts": n}
+            for s, m, n, w in ranked[:top]
         ]
-        ranked.sort(key=lambda r: (-round(r[0], 6), r[2]))  # rounded: ties broken by the word
-        result[label] = [{"word": w, "mean": round(m, 4), "texts": n} for m, n, w in ranked[:top]]
     return result
 
 
@@ -71,7 +96,8 @@ def card_section(path: str | Path = SUMMARY) -> str:
         f"{counts['selected']} test texts worth a look (every misclassified one, then the most "
         f"and least confident correct ones per class); each highlighted word by word in "
         f"[{PAGE.relative_to('reports')}]({PAGE.relative_to('reports')}). The words with the "
-        "highest mean attribution toward each predicted class:",
+        "largest share of attribution toward each predicted class, less their share in the other "
+        "classes' texts (stopwords left out):",
         "",
         "| class | top words |",
         "|---|---|",

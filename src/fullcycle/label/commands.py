@@ -33,3 +33,9 @@ def register(add, stage, command) -> None:
         action="store_true",
         help="accept labels the project does not have yet (the next release is a major version)",
     )
+    p.add_argument(
+        "--require-all",
+        action="store_true",
+        help="refuse the file when any row has no label (default: such rows are skipped and "
+        "counted)",
+    )

@@ -4,10 +4,13 @@ FILE is a Label Studio JSON export, its JSON_MIN export, or a CSV (`text,label`)
 the same checks as `data validate` (cleaning, missing/empty texts, labels outside the project's
 unless `--new-labels`, conflicting labels inside the file); rows whose text the data already has
 with another label are conflicts, reported with both rows and not merged; rows it already has with
-the same label are dropped. The new rows are written as data/raw/labelled/<name>.csv (data.labelled_dir),
-tracked with `dvc add`, pushed when a DVC remote is configured, and committed as
-"labels: N rows from FILE". `prepare` then adds them without moving any earlier row between splits
-(see fullcycle.label.merge). Importing the same file again finds nothing new: exit 0, no commit.
+the same label are dropped. Rows without a label (an empty CSV cell, a Label Studio task with no
+annotation) are work a labeller has not done yet: they are skipped and counted, unless
+`--require-all` makes each one a problem; a file with no labelled row is an error. The new rows
+are written as data/raw/labelled/<name>.csv (data.labelled_dir), tracked with `dvc add`, pushed
+when a DVC remote is configured, and committed as "labels: N rows from FILE". `prepare` then adds
+them without moving any earlier row between splits (see fullcycle.label.merge). Importing the same
+file again finds nothing new: exit 0, no commit.
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ from omegaconf import DictConfig
 from fullcycle import params
 from fullcycle.data.clean import clean_texts
 from fullcycle.data.sources import read_bbc_news, read_table
-from fullcycle.data.validate import validate
+
+# _label_str: validate's own rule for "no label" (None, NaN, blank), so both agree on it
+from fullcycle.data.validate import _label_str, rows_text, validate
 from fullcycle.errors import DataError, FullcycleError, Problem
 from fullcycle.io import atomic_path
 from fullcycle.label.merge import labelled_files
@@ -72,6 +77,9 @@ def main(args: argparse.Namespace) -> int:
     data = params.section(params.load(), "data")
     src = Path(args.path)
     table = read_labelled(src)
+    skipped: list[int] = []
+    if not args.require_all:
+        table, skipped = _labelled_rows(table, src)
     labels = project_labels(data)
     result = validate(  # a slice: it need not hold every project label
         table,
@@ -90,6 +98,8 @@ def main(args: argparse.Namespace) -> int:
         )
     else:
         hint = f"{src} was not imported: fix the rows above and import it again."
+        if any(p.message == "label is missing" for p in result.problems):
+            hint += " Without --require-all, rows without a label are skipped instead."
     clean = result.raise_if_invalid(int(data.get("max_errors", 20)), hint=hint)
     if data.get("labels") and not set(clean["label"]) <= set(map(str, data.labels)):
         raise FullcycleError(
@@ -124,9 +134,31 @@ def main(args: argparse.Namespace) -> int:
             f"nothing new: all {len(clean)} labelled texts of {src} are already in the training "
             "data. Nothing was written."
         )
+        if skipped:
+            print(_skipped_note(skipped))
         return 0
     added = sorted(set(new["label"]) - set(labels))
-    return _commit(src, new, added, data)
+    return _commit(src, new, added, data, skipped)
+
+
+def _labelled_rows(table: pd.DataFrame, src: Path) -> tuple[pd.DataFrame, list[int]]:
+    """The rows that have a label, and the record numbers of those without one. The index (the
+    file's record number) is kept, so a problem in a labelled row still names its row."""
+    has_label = table["label"].map(_label_str).notna()
+    if not has_label.any():
+        raise FullcycleError(
+            f"{src}: none of its {len(table)} row(s) has a label, so there is nothing to import. "
+            "Label some rows (a value in the CSV's `label` column, a choice in Label Studio), "
+            "export again and import that file."
+        )
+    return table[has_label], [int(row) for row in table.index[~has_label]]
+
+
+def _skipped_note(skipped: list[int]) -> str:
+    return (
+        f"skipped {len(skipped)} without a label "
+        f"(rows {rows_text(skipped, {})}; use --require-all to refuse them)"
+    )
 
 
 def _record_of(table: pd.DataFrame, text: str, rows) -> int | None:
@@ -135,7 +167,9 @@ def _record_of(table: pd.DataFrame, text: str, rows) -> int | None:
     return int(match[0]) if len(match) else None
 
 
-def _commit(src: Path, new: pd.DataFrame, added: list[str], data: DictConfig) -> int:
+def _commit(
+    src: Path, new: pd.DataFrame, added: list[str], data: DictConfig, skipped: list[int]
+) -> int:
     folder = Path(data.labelled_dir)
     body = new.to_csv(index=False)
     digest = hashlib.md5(body.encode()).hexdigest()
@@ -161,6 +195,7 @@ def _commit(src: Path, new: pd.DataFrame, added: list[str], data: DictConfig) ->
                 if added
                 else ""
             )
+            + (f"\n{len(skipped)} rows without a label were skipped" if skipped else "")
         )
         git("add", "--", str(dvc_file), str(ignore))
         git("commit", "-q", "-m", message, "--", str(dvc_file), str(ignore))
@@ -172,4 +207,6 @@ def _commit(src: Path, new: pd.DataFrame, added: list[str], data: DictConfig) ->
         f"{record.summary()} -> {dest}\ncommitted {sha}; {pushed}. "
         "Run `dvc repro` to train on it (held-out rows of earlier data stay held out)."
     )
+    if skipped:
+        print(f"imported {len(new)} labelled rows; {_skipped_note(skipped)}")
     return 0

@@ -18,7 +18,7 @@ import yaml
 
 from fullcycle.errors import FullcycleError
 from fullcycle.lifecycle.conf import flatten
-from fullcycle.lifecycle.gitutil import read_tracked, rev_parse, show_file
+from fullcycle.lifecycle.gitutil import git, read_tracked, rev_parse, show_file
 
 EVAL_METRICS = "reports/eval/metrics.json"
 BASELINE_METRICS = "reports/baseline/metrics.json"
@@ -27,6 +27,10 @@ BASELINE_PREDICTIONS = "reports/baseline/predictions.json"
 OPTIMIZE_METRICS = "reports/optimize/summary.json"  # the served variant next to torch fp32
 DEFAULT_METRIC = "test.f1_macro"
 BETTER = "better beyond noise"  # evidence.BETTER, without importing numpy here
+# What every stage reads besides its declared deps: a commit touching none of these leaves the
+# experiments run before it as valid as they were (a DVC remote in .dvc/config, a README edit).
+PIPELINE_FILES = ("dvc.yaml", "dvc.lock", "params.yaml", "conf", ".dvcignore")
+LOOKBACK = 20  # first-parent commits searched for such experiments
 
 
 @dataclass
@@ -140,6 +144,43 @@ def listing(rev: str = "HEAD") -> tuple[Run, list[Run]]:
     return commit, runs
 
 
+def candidates(rev: str = "HEAD") -> tuple[Run, list[Run]]:
+    """The commit `rev` and the experiments whose results still hold there: those run from it,
+    and those run from earlier commits when nothing the pipeline reads changed since. `dvc exp
+    show` lists only the former, so committing a DVC remote would otherwise hide every
+    experiment from `exp best` and `promote`."""
+    head, runs = listing(rev)
+    for earlier in unchanged_ancestors(head.rev):
+        runs += listing(earlier)[1]
+    return head, runs
+
+
+def unchanged_ancestors(sha: str) -> list[str]:
+    """First-parent ancestors of `sha` (nearest first) from which no commit up to `sha` changed a
+    file the pipeline reads: dvc.yaml, dvc.lock, params, conf/, a .dvc file or a stage's dep."""
+    pipeline = yaml.safe_load(show_file(sha, "dvc.yaml") or "") or {}
+    deps = {
+        str(dep).rstrip("/")
+        for stage in (pipeline.get("stages") or {}).values()
+        if isinstance(stage, dict)
+        for dep in stage.get("deps") or []
+        if isinstance(dep, str)
+    }
+    read = deps | set(PIPELINE_FILES)
+
+    def reads(path: str) -> bool:
+        return path.endswith(".dvc") or any(path == p or path.startswith(f"{p}/") for p in read)
+
+    found = []
+    ancestors = git("rev-list", "--first-parent", f"--max-count={LOOKBACK + 1}", sha).split()
+    for rev in ancestors[1:]:
+        changed = git("diff", "--name-only", "--no-renames", rev, sha).splitlines()
+        if any(reads(path) for path in changed):
+            break
+        found.append(rev)
+    return found
+
+
 def rank(runs: list[Run], metric: str, lower_is_better: bool = False) -> list[Run]:
     """Best first; the sort is stable, so of equal scores the earlier run (HEAD) stays first."""
     scored = [r for r in runs if not r.failed and r.metric(metric) is not None]
@@ -155,8 +196,9 @@ def best(metric: str = DEFAULT_METRIC, lower_is_better: bool = False) -> tuple[R
 
 
 def ranking(metric: str = DEFAULT_METRIC, lower_is_better: bool = False) -> tuple[list[Run], Run]:
-    """(HEAD's run and its experiments best first, HEAD), or an error when none has `metric`."""
-    head, runs = listing("HEAD")
+    """(HEAD's run and its experiments best first, HEAD), or an error when none has `metric`.
+    HEAD's experiments include those of earlier commits whose results still hold (`candidates`)."""
+    head, runs = candidates("HEAD")
     ranked = rank([head, *runs], metric, lower_is_better)
     if not ranked:
         path, key = split_metric(metric)

@@ -162,12 +162,17 @@ def read_tracked(path: str, rev: str | None = None, repo: str | Path = ".") -> s
 
 
 def push_data(revs: list[str], remote: str, repo: str | Path = ".") -> int:
-    """Push the DVC-tracked outputs of `revs` (not the workspace) to `remote`; returns the count."""
+    """Push the DVC-tracked outputs of `revs` (not the workspace) to `remote`; returns the count.
+    The remote is the workspace's (config.local included): DVC reads each rev's own .dvc/config
+    while it collects that rev's outputs, and a commit made before the remote was added (an
+    experiment run before `dvc remote add`) does not name it."""
     from dvc.exceptions import DvcException
     from dvc.repo import Repo
 
     try:
-        with Repo(str(repo)) as dvc_repo:
+        with Repo(str(repo)) as here:
+            settings = {"remote": {remote: dict(here.config["remote"][remote])}}
+        with Repo(str(repo), config=settings) as dvc_repo:  # merged into every rev's config
             return dvc_repo.push(revs=revs, workspace=False, remote=remote)
     except DvcException as exc:
         raise FullcycleError(

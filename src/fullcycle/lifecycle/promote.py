@@ -45,6 +45,7 @@ from fullcycle.lifecycle.gitutil import (
 )
 
 MODEL_CARD = "reports/model_card.md"
+DVC_CONFIG = ".dvc/config"  # tracked; `dvc remote add --local` writes the untracked config.local
 RECORD_DIR = "reports/promotion"
 MARKER = "<!-- fullcycle:promote -->"
 DEFAULTS = {  # conf/promote/default.yaml's values, for a base branch whose params predate a key
@@ -58,6 +59,13 @@ DEFAULTS = {  # conf/promote/default.yaml's values, for a base branch whose para
     "artifact": "classifier",
     "release_stage": "dev",
 }
+
+
+NO_REMOTE = (
+    "no default DVC remote: the PR's model and data must be pushed somewhere reviewers can pull "
+    "from. Add yours with `dvc remote add --local -d NAME PATH_OR_URL` (untracked "
+    ".dvc/config.local), or the team's with `dvc remote add -d NAME URL` and commit .dvc/config."
+)
 
 
 class Refused(FullcycleError):
@@ -112,19 +120,49 @@ def fetch_branch(branch: str) -> str:
 def require_clean_or_applied(exp: experiments.Run) -> None:
     """Uncommitted changes block promotion unless they are an experiment `dvc exp run` (or `dvc
     exp apply`) left in the workspace — its params.yaml, dvc.lock, metrics: promote builds its
-    branch from the experiment's own commit, so those changes are neither lost nor needed."""
+    branch from the experiment's own commit, so those changes are neither lost nor needed. The
+    refusal names only the files in the way: those that differ from the applied experiment (the
+    run the workspace matches best), not the experiment's own outputs."""
     dirty = dirty_files()
-    if not dirty or git_ok("diff", "--quiet", exp.rev, "--", *dirty):
+    if not dirty:
         return
-    _, others = experiments.listing("HEAD")  # another experiment may be the applied one
-    if any(git_ok("diff", "--quiet", run.rev, "--", *dirty) for run in others):
-        return
-    shown = ", ".join(dirty[:8]) + (f" and {len(dirty) - 8} more" if len(dirty) > 8 else "")
-    raise FullcycleError(
-        f"cannot promote: uncommitted changes in {shown} are not an experiment applied to the "
-        "workspace. Commit them (`git commit`) or put them aside (`git stash`), then run "
-        "`fullcycle promote` again."
+    in_way = files_in_the_way(exp.rev, dirty)
+    if in_way:
+        _, others = experiments.candidates("HEAD")  # another one may be the applied one
+        for run in others:
+            if run.rev != exp.rev:
+                in_way = min(in_way, files_in_the_way(run.rev, dirty), key=len)
+            if not in_way:
+                break
+    if in_way:
+        raise FullcycleError(refusal(in_way))
+
+
+def files_in_the_way(rev: str, dirty: list[str]) -> list[str]:
+    """The uncommitted files whose content is not the one committed at `rev`."""
+    return git("diff", "--name-only", "--no-renames", rev, "--", *dirty).splitlines()
+
+
+def refusal(files: list[str]) -> str:
+    """One line: which uncommitted files block promotion, and the command that clears them."""
+    shown = ", ".join(files[:8]) + (f" and {len(files) - 8} more" if len(files) > 8 else "")
+    text = (
+        f"cannot promote: uncommitted changes in {shown} are not part of an experiment applied "
+        "to the workspace."
     )
+    if DVC_CONFIG in files:  # `dvc remote add -d` writes the tracked config: say both ways out
+        text += (
+            f" A DVC remote in {DVC_CONFIG} is the team's: commit it (`git commit -m 'DVC "
+            f"remote' {DVC_CONFIG}`); or keep it yours alone: `git restore {DVC_CONFIG} && "
+            "dvc remote add --local -d NAME URL` (writes the untracked .dvc/config.local)."
+        )
+        files = [f for f in files if f != DVC_CONFIG]
+    if files:
+        text += (
+            f" Commit {'it' if len(files) == 1 else 'them'} (`git commit`) or put "
+            f"{'it' if len(files) == 1 else 'them'} aside (`git stash`)."
+        )
+    return text + " Then run `fullcycle promote` again."
 
 
 def conf_for(rev: str) -> dict[str, str]:
@@ -233,10 +271,7 @@ def promote(args: argparse.Namespace) -> int:
     base, base_sha, cfg = remote_base()  # the gate as committed on origin's base branch
     remote = dvc_remote()
     if not remote:
-        raise FullcycleError(
-            "no default DVC remote: the PR's model and data must be pushed "
-            "somewhere reviewers can pull from. Add one with `dvc remote add -d NAME URL`."
-        )
+        raise FullcycleError(NO_REMOTE)
     metric = str(cfg["metric"])
     if args.experiment:
         exp = experiments.find(args.experiment)

@@ -5,13 +5,20 @@ GTO owns the registry grammar: an annotated tag `classifier@v0.2.0` registers a 
 A new version is registered only when the model itself changed (its hash in dvc.lock), so pushes
 that touch only docs re-use the current version. The tags are created locally, the Bento is built,
 and only then are the tags pushed in one atomic push; any failure deletes the tags it created.
+The release's Bento (named after the version, stamped with the commit) lives in BentoML's store:
+the package stage's exported archive is a DVC output, and a release leaves it as dvc.lock has it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import io
 import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -173,12 +180,15 @@ def release(args: argparse.Namespace) -> int:
 
 
 OPTIMIZED = "models/optimized"  # the optimize stage's output (serve.optimized_dir)
+PACKAGE_STAGE = "package"  # its outs (the exported bento) are what dvc.lock records, not a release
 
 
 def build_bento(model_path: str, version: str) -> None:
     """Build the Bento with the package stage's own function, from HEAD's model, tagged with the
     release version: the outputs it reads are first checked out (or pulled) to match HEAD's
-    dvc.lock, not whatever ran last."""
+    dvc.lock, not whatever ran last. The release's bento (its version and git commit stamped in)
+    stays in BentoML's store; the package stage's exported archive is put back as it was, so
+    `dvc status` after a release says what it said before."""
     try:
         package = importlib.import_module("fullcycle.serve.package")
     except ImportError:
@@ -190,4 +200,51 @@ def build_bento(model_path: str, version: str) -> None:
     targets = [model_path, OPTIMIZED, EVAL_METRICS]  # the bento packs the optimised variant too
     remote = dvc_remote()
     dvc("pull", "-r", remote, *targets) if remote else dvc("checkout", *targets)
-    package.main(version=version)
+    outs = stage_outs(PACKAGE_STAGE)
+    with left_as_is(outs), contextlib.redirect_stdout(io.StringIO()):  # its "exported to" is undone
+        package.main(version=version)
+    tag = f"{bento_name()}:{version}"
+    kept = f"; {', '.join(outs)} left as dvc.lock records it" if outs else ""
+    print(
+        f"built bento {tag} (BentoML's store){kept}. Serve it with `bentoml serve {tag}`, "
+        f"ship it with `bentoml export {tag} PATH`."
+    )
+
+
+def stage_outs(stage: str, rev: str = "HEAD") -> list[str]:
+    """The outputs dvc.yaml at `rev` declares for `stage` ([] when it has no such stage)."""
+    pipeline = yaml.safe_load(show_file(rev, "dvc.yaml") or "") or {}
+    spec = (pipeline.get("stages") or {}).get(stage) or {}
+    return [out if isinstance(out, str) else next(iter(out)) for out in spec.get("outs") or []]
+
+
+def bento_name() -> str:
+    """The bento's name, from bentofile.yaml (what `bentoml build` names it)."""
+    try:
+        text = Path("bentofile.yaml").read_text(encoding="utf-8")
+    except OSError:
+        return "bento"
+    return str((yaml.safe_load(text) or {}).get("name") or "bento")
+
+
+@contextlib.contextmanager
+def left_as_is(paths: list[str]) -> Iterator[None]:
+    """Run the block, then put each path back exactly as it was before it (moved aside and back:
+    same bytes, same mtime, so DVC sees the output it recorded), and remove what the block wrote
+    where there was nothing. Ctrl-C included."""
+    aside: dict[Path, Path | None] = {}
+    try:
+        for path in map(Path, paths):
+            keep = path.with_name(f".{path.name}.release-aside")
+            aside[path] = keep if path.exists() else None
+            if aside[path]:
+                path.rename(keep)
+        yield
+    finally:
+        for path, keep in aside.items():
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+            if keep is not None:
+                keep.rename(path)

@@ -6,6 +6,11 @@ and a chance level: what sampling noise alone reaches, for these sample sizes, w
 sample cannot false-alarm and a huge one does not alarm on trivial differences. Evidently computes
 every score and draws the report; the limits go into its metrics as tests, so the HTML and the
 summary agree.
+
+Each check also says which way its statistic moved, in the statistic's own units (mean words per
+text 412 -> 388, predicted "sport" 23% -> 31%): a score only says how different. Where only one
+direction is harm the check is one-sided (`HARM`): fewer unseen words than training's own is not
+drift (it is replayed or duplicated training text, see monitor.kinds), fewer correct answers is.
 """
 
 from __future__ import annotations
@@ -41,6 +46,63 @@ MEASURES = {
     "predictions": "Jensen-Shannon distance between predicted-label shares",
     "accuracy_drop": "test-split accuracy minus accuracy on the labelled current texts",
 }
+# one-sided checks: the only direction of the moved statistic that is harm
+HARM = {"oov_share": "up", "accuracy_drop": "down"}
+# what each descriptor's mean is, in its own units ("%" values are 0-100)
+STATISTICS = {
+    "text_length": ("mean characters per text", ""),
+    "word_count": ("mean words per text", ""),
+    "non_letter_share": ("mean non-letter share", "%"),
+    "oov_share": ("mean unseen-word share", "%"),
+}
+
+
+@dataclass
+class Moved:
+    """Where a check's statistic was in the reference and is now, in its own units."""
+
+    statistic: str
+    reference: float
+    current: float
+    unit: str = ""  # "%": a share in percent, shown with a % sign
+
+    @property
+    def direction(self) -> str:
+        return (
+            "up"
+            if self.current > self.reference
+            else "down"
+            if self.current < self.reference
+            else "same"
+        )
+
+    def text(self) -> str:
+        """e.g. "mean unseen-word share 10.1% -> 5.1% (down 5.0 points)"."""
+        change = abs(self.current - self.reference)
+        if self.unit == "%":
+            values = f"{self.reference:.1f}% -> {self.current:.1f}%"
+            by = f"{change:.1f} points"
+        elif max(abs(self.reference), abs(self.current)) >= 10:
+            values = f"{self.reference:,.0f} -> {self.current:,.0f}"
+            by = f"{change:,.0f}"
+        else:
+            values = f"{self.reference:.3f} -> {self.current:.3f}"
+            by = f"{change:.3f}"
+        moved = "unchanged" if self.direction == "same" else f"{self.direction} {by}"
+        return f"{self.statistic} {values} ({moved})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "statistic": self.statistic,
+            "reference": round(self.reference, 4),
+            "current": round(self.current, 4),
+            "unit": self.unit,
+            "direction": self.direction,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Moved:
+        return cls(d["statistic"], d["reference"], d["current"], d.get("unit", ""))
 
 
 @dataclass
@@ -49,22 +111,35 @@ class Check:
     score: float
     threshold: float  # configured: the smallest change that matters
     chance: float  # what noise alone reaches at these sample sizes
+    moved: Moved | None = None
 
     @property
     def limit(self) -> float:
         return max(self.threshold, self.chance)
 
     @property
-    def drift(self) -> bool:
+    def beyond_limit(self) -> bool:
         return bool(self.score >= self.limit)
 
+    @property
+    def harmless_way(self) -> bool:
+        """A one-sided check whose statistic moved the way that is not harm."""
+        harm = HARM.get(self.name)
+        return harm is not None and self.moved is not None and self.moved.direction != harm
+
+    @property
+    def drift(self) -> bool:
+        return self.beyond_limit and not self.harmless_way
+
     def to_dict(self) -> dict[str, Any]:
-        """Numbers only: summary.json is a DVC metrics file (`dvc metrics diff` compares runs)."""
         return {
             "score": round(self.score, 4),
             "threshold": round(self.limit, 4),
             "chance_level": round(self.chance, 4),
             "drift": self.drift,
+            "beyond_limit": self.beyond_limit,  # drift, unless it moved the harmless way
+            "one_sided": HARM.get(self.name, "no"),  # the direction that is harm
+            "moved": self.moved.to_dict() if self.moved else None,
         }
 
 
@@ -182,7 +257,9 @@ def drift_metric(check: Check):
     """The Evidently metric that scores `check`, with its limit as the metric's test."""
     from evidently.tests import lt
 
-    limit, tests = check.limit, [lt(check.limit)]
+    limit = check.limit
+    # a one-sided check that moved the harmless way is not drift: no failed test in the HTML either
+    tests = [] if check.harmless_way else [lt(limit)]
     if check.name == "text":
         return ValueDrift(
             column="text", method="abs_text_content_drift", threshold=limit, tests=tests
@@ -208,7 +285,10 @@ def evaluate(
 
     ref, cur = frames(reference, current, seed)
     levels = chance_levels(ref, cur, cfg, seed)
-    drift = [Check(name, math.nan, float(cfg.thresholds[name]), levels[name]) for name in levels]
+    drift = [
+        Check(name, math.nan, float(cfg.thresholds[name]), levels[name], moved(name, ref, cur))
+        for name in levels
+    ]
     metrics = [drift_metric(check) for check in drift]
 
     # a label the model does not know is reported as unknown (see kinds), never scored as an error
@@ -246,7 +326,25 @@ def evaluate(
         )
     for check, metric in zip(drift, metrics, strict=False):
         check.score = float(snapshot.context.get_metric_result(metric).value)
+        if check.name in ("text", EMBEDDINGS):  # a domain classifier: 0.5 = cannot tell apart
+            check.moved = Moved("AUC", 0.5, check.score)
     return snapshot, drift + ([quality] if quality is not None else [])
+
+
+def moved(name: str, ref: pd.DataFrame, cur: pd.DataFrame) -> Moved | None:
+    """Which way the statistic behind check `name` moved (the AUC checks get theirs once scored)."""
+    if name in STATISTICS:
+        statistic, unit = STATISTICS[name]
+        return Moved(statistic, float(ref[name].mean()), float(cur[name].mean()), unit)
+    if name == "predictions":  # the label whose predicted share moved most
+        old = ref["prediction"].astype(str).value_counts(normalize=True)
+        new = cur["prediction"].astype(str).value_counts(normalize=True)
+        change = new.sub(old, fill_value=0.0)
+        label = str(change.abs().sort_index().idxmax())
+        return Moved(
+            f'share predicted "{label}"', 100 * old.get(label, 0.0), 100 * new.get(label, 0.0), "%"
+        )
+    return None
 
 
 def accuracy_check(
@@ -262,6 +360,7 @@ def accuracy_check(
         baseline.accuracy - accuracy,
         float(limits.accuracy_drop),
         norm.ppf(confidence) * spread,
+        Moved("accuracy (test split vs labelled now)", baseline.accuracy, accuracy),
     )
 
 

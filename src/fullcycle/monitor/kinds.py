@@ -8,6 +8,11 @@
   texts are from each other (embedding novelty), many more words training never used (unseen
   words, as a ratio of training's own), or the model much less confident. Label some, retrain.
 - quality drop: labelled current texts are scored worse than the test split (accuracy_drop).
+- replayed data: traffic *closer* to training than held-out texts are — many current texts
+  are training texts verbatim (their unseen-word share falls, which the one-sided OOV check does not
+  call drift). Nothing the model does wrong, but the other checks are diluted by it: find where the
+  copies come from.
+A kind is named only when the checks or evidence it rests on fired (`rests_on` in summary.json).
 `monitor.kinds.fail_on` decides which kinds make `--fail-on-drift` exit 1 (default: new_domain and
 quality_drop; a topic-mix shift only warns). Labels the model does not know are counted as unknown
 labels, never scored as errors.
@@ -24,7 +29,7 @@ from fullcycle.monitor.checks import Check
 from fullcycle.monitor.descriptors import Vocabulary
 from fullcycle.monitor.inputs import Scored
 
-KINDS = ("topic_mix", "new_domain", "quality_drop")
+KINDS = ("topic_mix", "new_domain", "quality_drop", "replay")
 # a current text is "novel" when less similar to training than 95% of training texts are
 QUANTILE = 0.05
 
@@ -69,6 +74,13 @@ def oov_ratio(reference: Scored, current: Scored) -> dict[str, float]:
     }
 
 
+def training_copies(reference: Scored, current: Scored) -> dict[str, float]:
+    """The share of current texts that are a training text verbatim (whitespace aside)."""
+    seen = set(reference.texts.texts["text"].astype(str).str.split().str.join(" "))
+    now = current.texts.texts["text"].astype(str).str.split().str.join(" ")
+    return {"share": round(float(now.isin(seen).mean()) if len(now) else 0.0, 4)}
+
+
 def label_shares(predicted: np.ndarray, labels: list[str]) -> dict[str, float]:
     values, counts = np.unique(predicted.astype(str), return_counts=True)
     found = dict(zip(values, counts, strict=True))
@@ -109,23 +121,31 @@ def classify(
         "low_confidence": bool(low_confidence),
         "unseen_words": oov["ratio"] >= oov["threshold"],
     }
-    found = {
-        "quality_drop": "accuracy_drop" in drifted,
-        "new_domain": any(evidence.values()),
+    copies = training_copies(reference, current)
+    copies["threshold"] = float(settings.get("replay_share", 0.2))
+    # verbatim copies only: fewer unseen words alone is no sign (one topic's texts have fewer)
+    replay = ["training_copies"] if copies["share"] >= copies["threshold"] else []
+    rests_on = {
+        "quality_drop": sorted(drifted & {"accuracy_drop"}),
+        "new_domain": [k for k, v in evidence.items() if v],
+        "replay": replay,
     }
-    other = drifted - {"accuracy_drop"}
-    found["topic_mix"] = bool(other) and not found["new_domain"]
+    # the mix moved: any check but accuracy fired, on texts that are not a new domain
+    rests_on["topic_mix"] = [] if rests_on["new_domain"] else sorted(drifted - {"accuracy_drop"})
+    found = {kind: bool(rests_on[kind]) for kind in KINDS}
     unknown = current.texts.labelled["label"].astype(str)
     unknown = unknown[~unknown.isin(labels)].value_counts().sort_index()
     return {
         "found": {kind: bool(found[kind]) for kind in KINDS},
         "fails_gate": any(found[k] for k in KINDS if k in fail_on),
         "fail_on": sorted(fail_on),
+        "rests_on": {kind: rests_on[kind] for kind in KINDS if found[kind]},
         "evidence": {
             "new_domain": {k: bool(v) for k, v in evidence.items()},
             "embedding_novelty": novelty,
             "unseen_words": oov,
             "confidence": confidence | {"drop_threshold": drop_limit},
+            "training_copies": copies,
         },
         "label_shares": {
             "reference": label_shares(reference.predicted, labels),
@@ -135,7 +155,12 @@ def classify(
     }
 
 
-NAMES = {"topic_mix": "topic-mix shift", "new_domain": "new domain", "quality_drop": "quality drop"}
+NAMES = {
+    "topic_mix": "topic-mix shift",
+    "new_domain": "new domain",
+    "quality_drop": "quality drop",
+    "replay": "replayed data",
+}
 
 
 def describe(kinds: dict[str, Any]) -> list[str]:
@@ -145,7 +170,7 @@ def describe(kinds: dict[str, Any]) -> list[str]:
         if not kinds["found"][kind]:
             continue
         gate = "fails the gate" if kind in kinds["fail_on"] else "warning only"
-        lines.append(f"kind: {NAMES[kind]} ({gate})")
+        lines.append(f"kind: {NAMES[kind]} ({gate}), from: {', '.join(kinds['rests_on'][kind])}")
         if kind == "new_domain":
             ev = kinds["evidence"]
             why = [k for k, v in ev["new_domain"].items() if v]
@@ -161,6 +186,14 @@ def describe(kinds: dict[str, Any]) -> list[str]:
             lines.append(
                 "  predicted-label shares (training -> now): "
                 + ", ".join(f"{k} {old[k]:.0%} -> {new[k]:.0%}" for k in old)
+            )
+        if kind == "replay":
+            ev = kinds["evidence"]
+            lines.append(
+                "  traffic is closer to training than held-out texts are: "
+                f"{ev['training_copies']['share']:.0%} of current texts are training texts "
+                f"verbatim, unseen words {ev['unseen_words']['current']:.1f}% vs training's "
+                f"{ev['unseen_words']['reference']:.1f}% (replayed or duplicated data?)"
             )
     if kinds["unknown_labels"]:
         lines.append(

@@ -1,8 +1,12 @@
 """`fullcycle monitor`: drift between the training texts and the texts the model sees now.
 
-Writes reports/drift/report.html (Evidently's report, for a person) and reports/drift/summary.json
-(the verdict, each check's score, threshold and verdict, row counts: DVC metrics), together or not
-at all, and prints a short plain-text verdict with the kind of drift (see monitor.kinds).
+Writes report.html (Evidently's report, for a person), summary.json (the verdict, each check's
+score, threshold, verdict and which way its statistic moved, the kinds of drift, row counts) and
+metrics.json (the one number people compare between runs: {"drift": "no drift" | the kinds found |
+"too few rows"}, a DVC metric), together or not at all, and prints a short plain-text verdict
+(see monitor.kinds). The `monitor` stage writes them to reports/drift/ (`--out reports/drift` in
+dvc.yaml); run by hand, the command writes to reports/adhoc/drift/ (git-ignored), so checking a
+file never leaves the pipeline's committed outputs modified.
 `--fail-on-drift` exits 1 on drift of a kind in `monitor.kinds.fail_on` (for CI and schedules);
 too few texts to judge is a message and exit 0, never an alarm. Exit codes: 0 no drift (or drift
 of a kind that only warns), 1 drift (only with `--fail-on-drift`), 2 any error, a crash included
@@ -26,11 +30,12 @@ from fullcycle.classifier import DEFAULT_DIR, Classifier
 from fullcycle.errors import FullcycleError
 from fullcycle.io import atomic_path
 from fullcycle.monitor import inputs, kinds
-from fullcycle.monitor.checks import MEASURES, Baseline, evaluate
+from fullcycle.monitor.checks import MEASURES, Baseline, Moved, evaluate
 
 log = logging.getLogger(__name__)
 
-REPORT_DIR = Path("reports/drift")
+REPORT_DIR = Path("reports/drift")  # the monitor stage's outputs (dvc.yaml passes --out)
+BY_HAND_DIR = Path("reports/adhoc/drift")  # `fullcycle monitor` without --out: git-ignored
 DRIFT_EXIT = 1  # --fail-on-drift; every error exits 2, so a gate can tell the two apart
 
 
@@ -155,18 +160,32 @@ def check_settings(monitor: DictConfig) -> None:
 
 
 def _write(out_dir: str | Path, summary: dict[str, Any], snapshot=None, page: str = "") -> None:
-    """report.html and summary.json, both or neither (each moved into place only when written)."""
+    """report.html, summary.json and metrics.json, all or none (each moved into place only when
+    written)."""
     import json
 
     out_dir = Path(out_dir)
     with (
         atomic_path(out_dir / "report.html") as tmp_html,
         atomic_path(out_dir / "summary.json") as tmp_json,
+        atomic_path(out_dir / "metrics.json") as tmp_metrics,
     ):
         if snapshot is not None:  # what save_html writes, with its random ids numbered
             page = stable_ids(snapshot.get_html_str(as_iframe=False))
         tmp_html.write_text(page, encoding="utf-8")
         tmp_json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        metrics = {"drift": headline(summary)}
+        tmp_metrics.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+
+
+def headline(summary: dict[str, Any]) -> str:
+    """The verdict in a few words, one column of `dvc metrics show`: "no drift", "too few rows",
+    or the kinds found ("topic-mix shift", "new domain+quality drop", ...)."""
+    found = (summary.get("kinds") or {}).get("found", {})
+    names = [kinds.NAMES[k] for k in kinds.KINDS if found.get(k)]
+    if names:
+        return "+".join(names)
+    return summary["verdict"]
 
 
 # Evidently names each widget and script variable with a fresh random UUID (uuid4/uuid7)
@@ -215,33 +234,41 @@ def verdict_text(summary: dict[str, Any], out_dir: str | Path = REPORT_DIR) -> s
         + (f" ({rows['current_labelled']} labelled)" if rows["current_labelled"] else ""),
     ]
     if summary["checks"]:
-        lines.append(f"  {'check':<18}{'score':>7}{'threshold':>11}  {'verdict':<8}measure")
+        lines.append(f"  {'check':<18}{'score':>7}{'threshold':>11}  {'verdict':<8}moved")
         raised = False
         for name, c in summary["checks"].items():
             mark = "*" if c["chance_level"] >= c["threshold"] else " "
             raised |= mark == "*"
             verdict = "DRIFT" if c["drift"] else "ok"
+            moved = Moved.from_dict(c["moved"]).text() if c.get("moved") else ""
+            if c.get("beyond_limit") and not c["drift"]:
+                moved += f"; one-sided: only {c['one_sided']} is harm"
             lines.append(
-                f"  {name:<18}{c['score']:>7.3f}{c['threshold']:>10.3f}{mark}  {verdict:<8}"
-                f"{MEASURES[name]}"
+                f"  {name:<18}{c['score']:>7.3f}{c['threshold']:>10.3f}{mark}  {verdict:<8}{moved}"
             )
         if raised:
             lines.append(
                 "  * the chance level for these sample sizes, above the configured threshold"
             )
-    if summary["drift_detected"] and summary.get("kinds"):
+        lines.append(
+            "  score: how different (AUC; Wasserstein distance in training's SDs; Jensen-Shannon;"
+            " accuracy points)\n  moved: the statistic behind the score, training -> now"
+        )
+    if summary.get("kinds"):
         lines += kinds.describe(summary["kinds"])
     head = "DRIFT: " if summary["drift_detected"] else ""
     lines.append(f"{head}{summary['message']}")
     lines.append(
         f"report: {Path(out_dir) / 'report.html'}, summary: {Path(out_dir) / 'summary.json'}"
     )
+    if Path(out_dir) == BY_HAND_DIR:
+        lines.append(f"(the pipeline's own {REPORT_DIR}/ is written by `dvc repro monitor`)")
     return "\n".join(lines)
 
 
 def main(args: argparse.Namespace) -> int:
     """`fullcycle monitor [--current PATH] [--fail-on-drift] [--out DIR]`."""
-    out_dir = Path(args.out or REPORT_DIR)
+    out_dir = Path(args.out or BY_HAND_DIR)
     # bad input (a DataError) exits 2 like every other error: exit 1 means drift to a CI gate
     summary = run(params.load(), current_path=args.current, out_dir=out_dir)
     print(verdict_text(summary, out_dir))

@@ -11,8 +11,11 @@ byte of the body, so a bad request costs nothing and always gets a 4xx with a me
   reserves its Content-Length (a streamed one, what it has sent so far) before its body is read and
   keeps it until its response is sent; one that does not fit is a 503 with Retry-After, so a flood
   of maximal bodies meets 503s instead of exhausting memory.
-- Content type: BentoML would parse form and pickle bodies with other decoders (and answer 500 on
-  a JSON body sent as a form, as `curl -d` does by default); those get a 415 naming the fix.
+- Content type: every POST route takes JSON. BentoML would parse form and pickle bodies with other
+  decoders (and answer 500 on a JSON body sent as a form, as `curl -d` does by default) and call
+  any other body "Invalid JSON" (400), which hides the real mistake; so a declared type that is not
+  JSON (application/json or a +json type) is a 415 naming the type sent and the one expected. A
+  body with no Content-Type is read as JSON, as BentoML does; a malformed JSON body stays a 400.
 """
 
 from __future__ import annotations
@@ -32,9 +35,8 @@ PUBLIC_PATHS = frozenset(
     {"/livez", "/readyz", "/healthz", "/metrics", "/docs.json", "/schema.json", "/", "/favicon.ico"}
 )
 PUBLIC_PREFIXES = ("/static_content/", "/assets/")
-NON_JSON_TYPES = frozenset(
-    {"multipart/form-data", "application/x-www-form-urlencoded", "application/vnd.bentoml+pickle"}
-)
+JSON_TYPE = "application/json"
+EXAMPLES = {"/classify": '{"texts": ["..."]}', "/explain": '{"text": "..."}'}  # for the 415
 
 
 def _header(scope: dict[str, Any], name: bytes) -> str:
@@ -59,6 +61,13 @@ async def _reply(send: Any, status: int, error: str, headers: dict[str, str] | N
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+def _is_json(media_type: str) -> bool:
+    """application/json, a structured +json type (RFC 6839), or none declared (read as JSON)."""
+    return media_type in ("", JSON_TYPE) or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
 
 
 class Guard:
@@ -106,13 +115,16 @@ class Guard:
             )
         if scope.get("method") != "POST":
             return await self.app(scope, receive, send)
-        media_type = _header(scope, b"content-type").split(";")[0].strip().lower()
-        if media_type in NON_JSON_TYPES:
+        media_type = _header(scope, b"content-type").split(";")[0].strip().lower()[:100]
+        if not _is_json(media_type):
+            example = EXAMPLES.get(path.rstrip("/"), "")
             return await _reply(
                 send,
                 415,
-                f"Content-Type {media_type} is not accepted: send a JSON body with "
-                '\'Content-Type: application/json\', e.g. {"texts": ["..."]}',
+                f"Content-Type {media_type} is not accepted by {path}: it takes {JSON_TYPE}; "
+                f"send the body as JSON with 'Content-Type: {JSON_TYPE}'"
+                + (f", e.g. {example}" if example else ""),
+                {"Accept-Post": JSON_TYPE},
             )
         declared = _header(scope, b"content-length")
         reserved = int(declared) if declared.isdigit() else 0

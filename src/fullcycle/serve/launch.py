@@ -15,8 +15,13 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fullcycle.errors import FullcycleError
+from fullcycle.serve.traffic import data_dir
+
+if TYPE_CHECKING:
+    from fullcycle.serve.settings import ServeSettings
 
 SERVICE = "fullcycle.serve.service:Classifier"
 
@@ -108,6 +113,27 @@ def serving(
         _stop(process)
 
 
+def capture_line(cfg: ServeSettings, capture: bool) -> str:
+    """The start-up line about traffic capture: on and where the rows go, or off and how to turn
+    it on (an operator must not have to read the config to know whether texts are being kept)."""
+    if not capture:
+        return (
+            "capture off: served texts are not recorded (turn it on with `fullcycle serve "
+            "--capture`, serve.capture: true or FULLCYCLE_CAPTURE=1)"
+        )
+    if cfg.capture_sink == "otlp":
+        return (
+            "capture on: masked texts and predictions go to BentoML's OTLP exporter "
+            "(serve.capture_sink: otlp; endpoint from the OTEL_EXPORTER_OTLP_* variables)"
+        )
+    folder = data_dir(Path(cfg.capture_path).absolute())  # relative to the project root, here
+    return (
+        f"capture on: masked texts and predictions to {folder}/data.<worker>.log "
+        "(serve.capture_path; rotated and capped by serve.capture_max_bytes, capture_rotate_s, "
+        "capture_keep_bytes)"
+    )
+
+
 def main(args) -> int:
     """`fullcycle serve`: `bentoml serve` at the project root (bentofile.yaml names the service),
     serving models/classifier or --model-dir from source."""
@@ -126,10 +152,11 @@ def main(args) -> int:
     key = (
         "required" if os.environ.get(settings.API_KEY_ENV) else f"off (set {settings.API_KEY_ENV})"
     )
+    capture = cfg.capture if args.capture is None else args.capture
     print(
         f"serving {model_dir} ({cfg.runtime} runtime) on http://{host}:{port}: POST /classify, "
         "GET /metadata; "
-        f"API key {key}",
+        f"API key {key}\n{capture_line(cfg, capture)}",
         flush=True,
     )
     command = bentoml_command(target, host, port)

@@ -134,7 +134,11 @@ class Classifier:
             SETTINGS.explain
         ):  # integrated gradients need the PyTorch model, whatever answers /classify
             torch_model = self.model if self.runtime["name"] == "torch" else None
-            self.explaining = ExplainEndpoint(torch_model or classifier.Classifier(model_dir))
+            self.explaining = ExplainEndpoint(
+                torch_model or classifier.Classifier(model_dir),
+                warn_delta=SETTINGS.explain_warn_delta,
+                max_steps=SETTINGS.explain_max_steps,
+            )
         self.recorder = None
         if SETTINGS.capture:
             path = _capture_path(SETTINGS.capture_path)

@@ -12,6 +12,7 @@ The API key is only ever read from the environment (API_KEY_ENV), never from a f
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -62,6 +63,7 @@ class ServeSettings:
     explain: bool = True
     explain_steps: int = 20
     explain_max_steps: int = 64
+    explain_warn_delta: float = 0.1
 
     def __post_init__(self) -> None:
         if self.runtime not in RUNTIMES:
@@ -120,6 +122,14 @@ def _check(key: str, value: Any, kind: type, where: str) -> Any:
         if number > 0 and not isinstance(value, bool) and str(number) == str(value).strip():
             return number
         raise FullcycleError(f"{where}: serve.{key} must be a positive integer, not {value!r}.")
+    elif kind is float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = 0.0
+        if number > 0 and math.isfinite(number) and not isinstance(value, bool):
+            return number
+        raise FullcycleError(f"{where}: serve.{key} must be a positive number, not {value!r}.")
     elif isinstance(value, str) and value.strip():
         return value
     raise FullcycleError(f"{where}: serve.{key} must be a {kind.__name__}, not {value!r}.")

@@ -25,7 +25,7 @@ from fullcycle import classifier, evidence, params
 from fullcycle.errors import FullcycleError
 from fullcycle.io import atomic_path
 from fullcycle.provenance import dvc_md5
-from fullcycle.train import checkpoints, lora, pruning
+from fullcycle.train import checkpoints, lora, progress, pruning
 from fullcycle.train.datamodule import WINDOW_CHOICES, TextDataModule
 from fullcycle.train.module import MONITOR, TextClassifier
 
@@ -44,7 +44,8 @@ warnings.filterwarnings("ignore", message=".*isinstance\\(treespec, LeafSpec\\)"
 
 def quiet() -> None:
     """Lightning logs its device banner and tips at INFO: show them only with `fullcycle -v`.
-    Lightning's own progress bar stays; transformers' "Writing model shards" bar goes."""
+    Lightning's own progress bar stays on a terminal (plain lines elsewhere: build_trainer);
+    transformers' "Writing model shards" bar goes."""
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
@@ -100,7 +101,9 @@ def build_trainer(
     extra_callbacks: Sequence[L.Callback] = (),
 ) -> L.Trainer:
     """A Lightning Trainer from the `trainer` params (any Trainer argument) plus what fullcycle
-    fixes: best-of-run and last checkpoints in `ckpt_dir`, early stopping, the DVCLive logger."""
+    fixes: best-of-run and last checkpoints in `ckpt_dir`, early stopping, the DVCLive logger, and
+    off a terminal plain progress lines instead of the bar (unless trainer.enable_progress_bar
+    is set)."""
     from dvclive.lightning import DVCLiveLogger  # imports dvc: only when training
 
     callbacks = [
@@ -128,6 +131,10 @@ def build_trainer(
     ]
     logger = DVCLiveLogger(dir=str(LIVE_DIR), dvcyaml=False, save_dvc_exp=False, resume=resuming)
     kwargs: dict[str, Any] = OmegaConf.to_container(trainer_cfg)  # type: ignore[assignment]
+    if "enable_progress_bar" not in kwargs and not progress.is_terminal():
+        # the bar redraws one line in place: in a log file, plain lines say how far it got
+        kwargs["enable_progress_bar"] = False
+        callbacks.append(progress.PlainProgress())
     try:
         return L.Trainer(
             **kwargs,
