@@ -1,44 +1,103 @@
-"""The gate: the first preferred variant within the tolerance of fp32's macro-F1, else fp32."""
+"""The gate, from prediction vectors (no model): the first preferred variant not worse than the fp32
+ONNX graph beyond noise on the test split, else fp32."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from omegaconf import OmegaConf
 
 from fullcycle.errors import FullcycleError
-from fullcycle.optimize.gate import choose
+from fullcycle.evidence import Predictions
+from fullcycle.optimize import stage
+from fullcycle.optimize.gate import Rule, choose, rule_from
 
 PREFERENCE = ["pruned-int8", "int8", "fp32"]
+LABELS = ("business", "entertainment", "politics", "sports", "tech")
+ROWS = 532  # BBC's test split
+FP32_WRONG = set(range(8))  # fp32 gets 524 of 532 right
 
 
-def scores(**f1: float) -> dict:
-    return {name.replace("_", "-"): {"f1_macro": value} for name, value in f1.items()}
+def predictions(wrong: set[int], split: str = "test-split-hash") -> Predictions:
+    """A single model's test predictions: right on every text but `wrong`."""
+    actual = np.arange(ROWS) % len(LABELS)
+    predicted = actual.copy()
+    for i in wrong:
+        predicted[i] = (actual[i] + 1) % len(LABELS)
+    return Predictions(LABELS, split, actual, predicted[None, :])
 
 
-def test_the_first_variant_within_tolerance_wins():
-    choice = choose(PREFERENCE, scores(pruned_int8=0.95, int8=0.968, fp32=0.972), 0.972, 0.005)
+def fp32_and(**wrong: set[int]) -> dict[str, Predictions]:
+    built = {"fp32": predictions(FP32_WRONG)}
+    return built | {name.replace("_", "-"): predictions(w) for name, w in wrong.items()}
+
+
+LOSES_4 = FP32_WRONG | set(range(100, 104))  # 4 articles fewer right than fp32
+LOSES_40 = FP32_WRONG | set(range(100, 140))
+
+
+def test_a_variant_equal_to_fp32_is_served():
+    choice = choose(["int8"], fp32_and(int8=FP32_WRONG), {}, Rule())
+    assert choice.variant == "int8" and choice.rejected == {}
+    assert choice.reason.startswith(
+        "int8: test macro-F1 0.9850 vs fp32's 0.9850, difference +0.0000 (95% interval +0.0000 "
+        "to +0.0000; McNemar p 1): not distinguishable"
+    )
+
+
+def test_worse_beyond_noise_is_rejected_and_the_next_preference_tried():
+    choice = choose(PREFERENCE, fp32_and(pruned_int8=LOSES_40, int8=LOSES_4), {}, Rule())
     assert choice.variant == "int8"
-    assert "int8: test macro-F1 0.9680 is within 0.005 of fp32's 0.9720" in choice.reason
-    assert choice.rejected["pruned-int8"].startswith("pruned-int8 rejected: test macro-F1 0.9500")
+    rejected = choice.rejected["pruned-int8"]
+    assert rejected.startswith("pruned-int8 rejected: test macro-F1 ")
+    assert rejected.endswith("): worse beyond noise") and "McNemar p " in rejected
+    assert choice.reason.endswith(f"({rejected})")
 
 
-def test_a_loss_of_exactly_the_tolerance_passes_and_a_gain_always_does():
-    assert choose(["int8"], scores(int8=0.9670), 0.9720, 0.005).variant == "int8"
-    assert choose(["int8"], scores(int8=0.99), 0.9720, 0.0).variant == "int8"
+def test_a_loss_of_a_few_articles_is_not_distinguishable_and_served():
+    choice = choose(PREFERENCE, fp32_and(int8=LOSES_4), {"pruned-int8": "prune off"}, Rule())
+    assert choice.variant == "int8"
+    # 4 vs 0 discordant texts: McNemar's exact p = 2 / 2**4, not beyond noise at 95%
+    assert "difference -0.0075" in choice.reason and "McNemar p 0.125" in choice.reason
+    assert "): not distinguishable (pruned-int8 skipped: prune off)" in choice.reason
 
 
-def test_fp32_when_every_variant_is_out_of_tolerance():
-    choice = choose(["pruned-int8", "int8"], scores(pruned_int8=0.9, int8=0.96), 0.972, 0.005)
-    assert choice.variant == "fp32"
-    assert choice.reason.startswith("fp32: no preferred variant is within the tolerance")
-    assert "int8 rejected: test macro-F1 0.9600 is 0.0120 below" in choice.reason
+def test_fp32_when_every_preferred_variant_is_worse_beyond_noise():
+    choice = choose(
+        ["pruned-int8", "int8"], fp32_and(pruned_int8=LOSES_40, int8=LOSES_40), {}, Rule()
+    )
+    assert choice.variant == "fp32" and set(choice.rejected) == {"pruned-int8", "int8"}
+    assert choice.reason.startswith(
+        "fp32: no variant preferred to it passes (pruned-int8 rejected:"
+    )
+    assert choose(["fp32", "int8"], fp32_and(int8=FP32_WRONG), {}, Rule()).reason == (
+        "fp32: first in optimize.preference"
+    )
+
+
+def test_a_margin_lets_a_small_loss_beyond_noise_through():
+    built = fp32_and(int8=LOSES_40)  # about 0.075 of macro-F1 lost, beyond noise
+    assert choose(["int8"], built, {}, Rule(margin=0.01)).variant == "fp32"
+    choice = choose(["int8"], built, {}, Rule(margin=0.2))
+    assert choice.variant == "int8"
+    assert choice.reason.endswith("worse beyond noise, but by less than optimize.margin 0.2")
+
+
+def test_pairing_predictions_of_different_splits_is_refused():
+    built = fp32_and() | {"int8": predictions(FP32_WRONG, split="another-split")}
+    with pytest.raises(FullcycleError, match="cannot compare int8 and fp32: .*different splits"):
+        choose(["int8"], built, {}, Rule())
+
+
+def test_the_choice_is_a_function_of_the_predictions():
+    first = choose(PREFERENCE, fp32_and(pruned_int8=LOSES_40, int8=LOSES_4), {}, Rule())
+    again = choose(PREFERENCE, fp32_and(pruned_int8=LOSES_40, int8=LOSES_4), {}, Rule())
+    assert first == again
 
 
 def test_skipped_variants_are_passed_over_with_their_reason():
-    results = {
-        "pruned-int8": {"skipped": "optimize.prune.enabled is false"},
-        "int8": {"f1_macro": 1},
-    }
-    choice = choose(PREFERENCE, results, 0.97, 0.005)
+    skipped = {"pruned-int8": "optimize.prune.enabled is false"}
+    choice = choose(PREFERENCE, fp32_and(int8=FP32_WRONG), skipped, Rule())
     assert choice.variant == "int8"
     assert "pruned-int8 skipped: optimize.prune.enabled is false" in choice.reason
 
@@ -46,4 +105,41 @@ def test_skipped_variants_are_passed_over_with_their_reason():
 @pytest.mark.parametrize("preference", [[], ["int4"], ["int8", "int8"]])
 def test_a_bad_preference_is_named(preference):
     with pytest.raises(FullcycleError, match="optimize.preference"):
-        choose(preference, {}, 0.9, 0.005)
+        choose(preference, fp32_and(), {}, Rule())
+
+
+def test_the_old_tolerance_key_names_its_replacement():
+    cfg = OmegaConf.create(
+        {"optimize": {"preference": ["int8"], "tolerance": 0.005, "confidence": 0.95}}
+    )
+    with pytest.raises(FullcycleError) as error:
+        stage.settings(cfg)
+    message = str(error.value)
+    assert "optimize.tolerance is no longer read" in message
+    assert "optimize.confidence and optimize.margin" in message and "fullcycle params" in message
+
+
+@pytest.mark.parametrize(
+    ("values", "rule"),
+    [
+        ({"confidence": 0.95}, Rule(0.95, 0.0)),
+        ({"confidence": 0.9, "margin": 0.01}, Rule(0.9, 0.01)),
+    ],
+)
+def test_confidence_and_margin_are_read(values, rule):
+    assert rule_from(OmegaConf.create(values)) == rule
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {},
+        {"confidence": 1.0},
+        {"confidence": 0.3},
+        {"confidence": "high"},
+        {"confidence": 0.95, "margin": -0.1},
+    ],
+)
+def test_bad_confidence_or_margin_is_one_clear_error(values):
+    with pytest.raises(FullcycleError, match=r"optimize.confidence = .* must be in \[0.5, 1\)"):
+        rule_from(OmegaConf.create(values))

@@ -86,7 +86,8 @@ def test_pruning_builds_a_scored_variant(project_copy, capsys):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"tolerance": -0.1}, "optimize.tolerance = -0.1 must be"),
+        ({"confidence": 1.5}, "optimize.confidence = 1.5 must be in [0.5, 1)"),
+        ({"tolerance": 0.005}, "optimize.tolerance is no longer read"),
         ({"preference": ["int4"]}, "optimize.preference = ['int4'] must list"),
         ({"prune": PRUNE | {"heads_fraction": 1}}, "prune.heads_fraction = 1.0 must be in (0, 1)"),
         ({"prune": PRUNE | {"ffn_fraction": -0.5}}, "prune.ffn_fraction = -0.5 must be in [0, 1)"),

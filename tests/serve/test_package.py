@@ -181,3 +181,59 @@ def test_the_shipped_modules_import_only_each_other(tmp_path):
                 if not _module(root, parts[:k]):
                     missing.append(f"{path.relative_to(root)}: {name}")
     assert missing == [], "the bento would lack: " + ", ".join(missing)
+
+
+def test_the_bentos_dockerfile_pins_the_services_packages_and_serves_the_bento(packaged):
+    """What `bentoml containerize` builds from (env/docker/Dockerfile inside the bento): the base
+    image, the requirements it installs (the packages bentofile.yaml lists and bentoml, each
+    admitting requirements.lock's version; their own dependencies are resolved when the image is
+    built), the entry point, and the user and port deploy/k8s/deployment.yaml relies on. No image
+    is built here (no container daemon on these machines): this reads the files it is built from."""
+    import yaml
+    from packaging.requirements import Requirement
+
+    with tarfile.open(packaged / "bentos" / "classifier.bento") as archive:
+        files = {
+            n.removeprefix("./"): archive.extractfile(n).read().decode()
+            for n in archive.getnames()
+            if n.removeprefix("./").startswith("env/") and archive.getmember(n).isfile()
+        }
+    dockerfile = files["env/docker/Dockerfile"]
+    # bentofile.yaml sets no docker options: BentoML's debian default for the building Python,
+    # the 3.11 the project is pinned and tested on
+    assert re.findall(r"^FROM (\S+)", dockerfile, re.M) == ["python:3.11-slim"]
+    assert re.search(r"pip install -r \$BENTO_PATH/env/python/requirements\.txt", dockerfile)
+    lock = dict(
+        line.split("==")
+        for line in (REPO / "requirements.lock").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    )
+    lock = {name.lower().replace("_", "-"): version for name, version in lock.items()}
+    wanted = yaml.safe_load((REPO / "bentofile.yaml").read_text())["python"]["packages"]
+    required = {}
+    for line in files["env/python/requirements.txt"].splitlines():
+        line = line.split("#")[0].strip()
+        if line and not line.startswith("-"):
+            requirement = Requirement(line)
+            required[requirement.name.lower().replace("_", "-")] = requirement
+    # every package bentofile.yaml lists, plus BentoML itself, and each admits the locked version
+    assert {Requirement(w).name.lower() for w in wanted} | {"bentoml"} <= set(required)
+    for name, requirement in required.items():
+        assert lock[name] in requirement.specifier, (
+            f"{requirement} excludes the lock's {lock[name]}"
+        )
+    for name in ("bentoml", "torch", "transformers", "onnxruntime", "captum"):  # exact pins
+        assert str(required[name].specifier) == f"=={lock[name]}"
+    # the entry point serves the bento: `bentoml serve $BENTO_PATH`, on BentoML's default port
+    # 3000, which must stay serve.port (the image does not read params; deploy/k8s uses it)
+    port = yaml.safe_load((REPO / "conf" / "serve" / "default.yaml").read_text())["port"]
+    (entrypoint,) = re.findall(r"^ENTRYPOINT \[ \"([^\"]+)\" \]$", dockerfile, re.M)
+    assert entrypoint == "/home/bentoml/bento/env/docker/entrypoint.sh"
+    assert 'set -- bentoml serve "$@" "$BENTO_PATH"' in files["env/docker/entrypoint.sh"]
+    assert f"EXPOSE {port}" in dockerfile.splitlines()
+    deployment = yaml.safe_load((REPO / "deploy" / "k8s" / "deployment.yaml").read_text())
+    pod = deployment["spec"]["template"]["spec"]
+    uid = re.search(r"^ARG BENTO_USER_UID=(\d+)$", dockerfile, re.M).group(1)
+    assert re.search(r"^USER bentoml$", dockerfile, re.M)
+    assert pod["securityContext"]["runAsUser"] == int(uid)
+    assert pod["containers"][0]["ports"][0]["containerPort"] == port

@@ -38,7 +38,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, trained_model: Path, optimi
         max_texts=MAX_TEXTS,
         max_chars=MAX_CHARS,
         max_batch_size=4,
-        max_latency_ms=30000,
     )
     port = launch.free_port()
     command = [str(BIN / "fullcycle"), "serve", "--port", str(port), "--capture"]
@@ -111,8 +110,8 @@ def test_order_is_kept_under_concurrency_and_requests_are_batched(server):
             )
             assert texts[nearest] == text
     metrics = server.client.get("/metrics").text
-    counts = dict(re.findall(r'adaptive_batch_size_bucket\{le="([^"]+)".*?\} (\S+)', metrics))
-    total = float(re.search(r"adaptive_batch_size_count\{.*?\} (\S+)", metrics).group(1))
+    counts = dict(re.findall(r'fullcycle_pass_texts_bucket\{le="([^"]+)".*?\} (\S+)', metrics))
+    total = float(re.search(r"fullcycle_pass_texts_count(?:\{.*?\})? (\S+)", metrics).group(1))
     assert float(counts["1.0"]) < total, "no forward pass ever merged two requests"
 
 

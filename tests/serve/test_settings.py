@@ -32,6 +32,8 @@ def test_params_yaml_has_the_serve_section():
         ({"capture_path": ""}, "serve.capture_path must be a str"),
         ({"explain_warn_delta": "big"}, "serve.explain_warn_delta must be a positive number"),
         ({"explain_warn_delta": 0}, "serve.explain_warn_delta must be a positive number"),
+        ({"max_latency_ms": 10000}, "serve.max_latency_ms is gone with BentoML's adaptive batcher"),
+        ({"max_wait_ms": 0}, "serve.max_wait_ms must be a positive integer"),
         ({"max_inflight_mb": 16}, "serve.max_inflight_mb = 16 cannot hold one request of the"),
     ],
 )

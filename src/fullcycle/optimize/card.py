@@ -18,6 +18,9 @@ NAMES = {
 
 def render(summary: dict[str, Any], source_version: str) -> str:
     reference = summary["torch_fp32"]
+    margin = (
+        f" (or worse by less than {summary['margin']:g}, beyond noise)" if summary["margin"] else ""
+    )
     lines = [
         "# Model card: serving variants",
         "",
@@ -39,8 +42,10 @@ def render(summary: dict[str, Any], source_version: str) -> str:
         )
     lines += [
         "",
-        f"Gate: the first of {', '.join(summary['preference'])} whose test macro-F1 is within "
-        f"{summary['tolerance']} of fp32's is served. Chosen: {summary['reason']}.",
+        f"Gate: the first of {', '.join(summary['preference'])} not worse than the ONNX fp32 "
+        f"graph beyond noise{margin} is served: the paired bootstrap interval of the test "
+        f"macro-F1 difference ({summary['confidence']:.0%}) and McNemar's exact test, on the same "
+        f"texts. Chosen: {summary['reason']}.",
         "",
         "Speed (not part of this card: timings depend on the machine): `fullcycle optimize "
         "--bench` (each variant, batch 1 and 32, in one process) and `python "

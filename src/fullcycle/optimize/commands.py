@@ -8,7 +8,7 @@ def register(add, stage, command) -> None:
         "optimize",
         command("fullcycle.optimize.stage:main"),
         "export the model to ONNX (fused fp32, dynamic int8, optionally head-pruned) and keep the "
-        "first variant of optimize.preference within optimize.tolerance: models/optimized/",
+        "first variant of optimize.preference not worse than fp32 beyond noise: models/optimized/",
     )
     p.add_argument(
         "--bench",

@@ -3,7 +3,8 @@
 Reads the optimize, seed and data sections of params.yaml and models/classifier/. Every variant
 (see variants.py) is scored on the test split: accuracy, macro-F1, agreement with the fp32 PyTorch
 model's predictions, and size on disk. The gate (gate.py) picks the first variant of
-optimize.preference within optimize.tolerance of fp32's macro-F1. Writes, together or not at all:
+optimize.preference not worse than the fp32 ONNX graph beyond noise (the paired comparison of their
+test predictions, at optimize.confidence). Writes, together or not at all:
 - models/optimized/: the chosen model.onnx, the tokenizer, manifest.json (variant, labels, source
   model version, metrics);
 - reports/optimize/summary.json (DVC metrics in git): every variant's scores, the choice, why;
@@ -23,8 +24,9 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from fullcycle import classifier, params
+from fullcycle import classifier, evidence, params
 from fullcycle.errors import FullcycleError
+from fullcycle.evidence import Predictions
 from fullcycle.io import atomic_path
 from fullcycle.optimize import card, gate, variants
 from fullcycle.optimize.onnx_model import DEFAULT_DIR, MANIFEST, MODEL_FILE, OnnxClassifier
@@ -34,19 +36,10 @@ SUMMARY = Path("reports/optimize/summary.json")
 CARD = Path("reports/optimize/card.md")
 
 
-def settings(cfg: DictConfig) -> tuple[DictConfig, list[str], float]:
+def settings(cfg: DictConfig) -> tuple[DictConfig, list[str], gate.Rule]:
     opt = params.section(cfg, "optimize")
-    preference = gate.check_preference(list(opt.preference))
-    try:
-        tolerance = float(opt.tolerance)
-    except (TypeError, ValueError):
-        tolerance = -1.0
-    if not 0 <= tolerance < 1:
-        raise FullcycleError(
-            f"params.yaml: optimize.tolerance = {opt.get('tolerance')!r} must be a macro-F1 "
-            "difference in [0, 1), e.g. 0.005 (fix conf/optimize/, then `fullcycle params`)."
-        )
-    return opt, preference, tolerance
+    rule = gate.rule_from(opt)
+    return opt, gate.check_preference(list(opt.preference)), rule
 
 
 def score(
@@ -72,10 +65,24 @@ def _labels_of(probabilities: Any, labels: Sequence[str]) -> list[str]:
     return [labels[i] for i in probabilities.argmax(-1).tolist()]
 
 
+def _check_export(
+    model_dir: Path, predictions: dict[str, Predictions], fp32: dict[str, Any], rule: gate.Rule
+) -> None:
+    """The fp32 ONNX graph is the PyTorch model in another runtime: worse beyond noise is a bug."""
+    d = evidence.compare(predictions["torch"], predictions["fp32"], rule.confidence)[gate.METRIC]
+    if d.verdict == evidence.WORSE:
+        raise FullcycleError(
+            f"the ONNX export of {model_dir} disagrees with PyTorch (test macro-F1 {d.b:.4f} vs "
+            f"{d.a:.4f}, agreement {fp32['agreement']:.2%}): {d.verdict}, so no variant can be "
+            "judged against it. Serve the PyTorch model (serve.runtime=torch) and report this "
+            "as a bug."
+        )
+
+
 def run(cfg: DictConfig, model_dir: str | Path = classifier.DEFAULT_DIR) -> dict[str, Any]:
     from fullcycle.serve.model import content_version
 
-    opt, preference, tolerance = settings(cfg)
+    opt, preference, rule = settings(cfg)
     data = params.section(cfg, "data")
     model_dir = Path(model_dir)
     torch_model = classifier.Classifier(model_dir, device="cpu")
@@ -85,6 +92,7 @@ def run(cfg: DictConfig, model_dir: str | Path = classifier.DEFAULT_DIR) -> dict
     batch = int(opt.batch_size)
 
     reference = _labels_of(torch_model.probabilities(texts, batch), labels)
+    predictions = {"torch": Predictions.of(labels, texts, actual, reference)}
     weights = [p for p in model_dir.iterdir() if p.suffix in (".safetensors", ".bin")]
     results: dict[str, dict[str, Any]] = {
         "torch": score(labels, actual, reference, reference) | {"size_mb": _size_mb(weights)}
@@ -103,27 +111,22 @@ def run(cfg: DictConfig, model_dir: str | Path = classifier.DEFAULT_DIR) -> dict
                 n_windows=torch_model.windows,
             )
             predicted = _labels_of(model.probabilities(texts, batch), labels)
+            predictions[name] = Predictions.of(labels, texts, actual, predicted)
             results[name] = score(labels, actual, predicted, reference) | {
                 "size_mb": _size_mb([path])
             }
         for name, why in built.skipped.items():
             results[name] = {"skipped": why}
 
-        reference_f1 = results["torch"]["f1_macro"]
-        choice = gate.choose(preference, results, reference_f1, tolerance)
+        _check_export(model_dir, predictions, results["fp32"], rule)
+        choice = gate.choose(preference, predictions, built.skipped, rule)
         chosen = results[choice.variant]
-        if reference_f1 - chosen["f1_macro"] > tolerance + gate.EPSILON:
-            raise FullcycleError(
-                f"the ONNX export of {model_dir} disagrees with PyTorch (test macro-F1 "
-                f"{chosen['f1_macro']:.4f} vs {reference_f1:.4f}, agreement "
-                f"{chosen['agreement']:.2%}): nothing within optimize.tolerance to serve. "
-                "Serve the PyTorch model (serve.runtime=torch) and report this as a bug."
-            )
         summary = {  # served and torch_fp32 side by side: what `dvc metrics diff` compares
             "chosen": choice.variant,
             "served": chosen,
             "torch_fp32": results["torch"],
-            "tolerance": tolerance,
+            "confidence": rule.confidence,
+            "margin": rule.margin,
             "preference": preference,
             "reason": choice.reason,
             "variants": results,
@@ -137,7 +140,8 @@ def run(cfg: DictConfig, model_dir: str | Path = classifier.DEFAULT_DIR) -> dict
             "windows": torch_model.windows,
             "source": {"path": model_dir.as_posix(), "version": content_version(model_dir)},
             "metrics": {"test": chosen, "reference": results["torch"]},
-            "tolerance": tolerance,
+            "confidence": rule.confidence,
+            "margin": rule.margin,
             "reason": choice.reason,
             "fused_operators": built.fused.get(choice.variant, built.fused["fp32"]),
         }

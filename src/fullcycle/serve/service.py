@@ -3,12 +3,13 @@
 Served three ways: `bentoml serve` at the project root (bentofile.yaml points here), `fullcycle
 serve`, and `bentoml serve <bento tag>` for a bento built by `fullcycle package`.
 
-Batching: /classify itself is the batchable API, over its `texts` list. BentoML merges the lists of
-concurrent requests into one forward pass and splits the predictions back, in order; a request
-with more texts than max_batch_size is split across passes. Validation (types, limits) is part of
-the input schema, so BentoML answers 400 before a bad request can join, and fail, a shared batch.
-Nothing calls a batchable API from another API (that deadlocks under the real server): /metadata
-is a plain route and all endpoints share `_predict`.
+Batching: /classify hands its texts to fullcycle.serve.batcher (not BentoML's adaptive batcher,
+which makes a lone request wait for companions after any burst): a lone text goes at once;
+concurrent requests share forward passes, waiting at most serve.max_wait_ms; each is answered with
+its own predictions, in order; a text that breaks the model fails only its own request; a request
+cancelled while queued (serve.timeout_s) leaves the queue; a full queue (serve.max_queue texts) is a 503 with Retry-After.
+Validation (types, limits) is part of the input schema, so BentoML answers 400 before a bad
+request can join a shared pass. /metadata is a plain route and all endpoints share `_predict`.
 
 POST /explain (one text -> each word's attribution) lives in fullcycle.explain.serving: it runs in
 its own thread and gives way to /classify's batches (the trade-off is written there).
@@ -38,6 +39,7 @@ from fullcycle.explain.serving import Endpoint as ExplainEndpoint
 from fullcycle.explain.serving import Explained
 from fullcycle.serve import runtime
 from fullcycle.serve import settings as serve_settings
+from fullcycle.serve.batcher import Batcher, Policy, QueueFull
 from fullcycle.serve.guard import Guard, exposure_warning, listening_host
 from fullcycle.serve.model import model_card
 from fullcycle.serve.pii import mask_pii
@@ -97,6 +99,19 @@ if "PREDICTED" not in globals():
         name="fullcycle_capture_errors",
         documentation="Served texts that could not be captured (full disk, unwritable directory)",
     )
+    PASS_TEXTS = bentoml.metrics.Histogram(
+        name="fullcycle_pass_texts",
+        documentation="Texts per /classify forward pass (requests share passes under load)",
+        buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+    )
+    QUEUED = bentoml.metrics.Gauge(
+        name="fullcycle_queue_texts",
+        documentation="/classify texts waiting for the model (serve.max_queue at most)",
+    )
+    REFUSED = bentoml.metrics.Counter(
+        name="fullcycle_queue_full",
+        documentation="/classify requests refused with a 503: the queue was full (serve.max_queue)",
+    )
 
 
 @bentoml.service(
@@ -139,6 +154,15 @@ class Classifier:
                 warn_delta=SETTINGS.explain_warn_delta,
                 max_steps=SETTINGS.explain_max_steps,
             )
+        policy = Policy(
+            max_batch_size=SETTINGS.max_batch_size,
+            max_wait_s=SETTINGS.max_wait_ms / 1000,
+            max_queue=SETTINGS.max_queue,
+            batching=SETTINGS.batching,
+        )
+        self.batcher = Batcher(
+            self._predict, policy, on_pass=PASS_TEXTS.observe, on_queue=QUEUED.set
+        )
         self.recorder = None
         if SETTINGS.capture:
             path = _capture_path(SETTINGS.capture_path)
@@ -164,15 +188,17 @@ class Classifier:
         if warning:  # once per worker (workers=1), where the operator reads the server's output
             logger.warning(warning)
 
-    @bentoml.api(
-        route="/classify",
-        batchable=SETTINGS.batching,
-        max_batch_size=SETTINGS.max_batch_size,
-        max_latency_ms=SETTINGS.max_latency_ms,
-    )
-    def classify(self, texts: Texts) -> list[Prediction]:
+    @bentoml.api(route="/classify")
+    async def classify(self, texts: Texts, ctx: bentoml.Context) -> list[Prediction]:
         """Classify texts: one prediction per text, in the order sent."""
-        return [Prediction(**p) for p in self._predict(texts)]
+        try:
+            predictions = await self.batcher.submit(texts)  # cancelled: it leaves the queue
+        except QueueFull as full:
+            REFUSED.inc()
+            ctx.response.status_code = 503
+            ctx.response.headers["Retry-After"] = str(full.retry_after_s)
+            return JSONResponse({"error": str(full)}, status_code=503)  # type: ignore[return-value]
+        return [Prediction(**p) for p in predictions]
 
     @bentoml.api(route="/explain")
     async def explain(self, text: Text, n_steps: Steps = SETTINGS.explain_steps) -> Explained:
@@ -193,7 +219,7 @@ class Classifier:
 
     def metadata(self) -> dict[str, Any]:
         limits = {k: getattr(SETTINGS, k) for k in ("max_texts", "max_chars")}
-        batching = {k: getattr(SETTINGS, k) for k in ("max_batch_size", "max_latency_ms")}
+        batching = {k: getattr(SETTINGS, k) for k in ("max_batch_size", "max_wait_ms", "max_queue")}
         return {
             "model": self.card,
             "runtime": self.runtime,

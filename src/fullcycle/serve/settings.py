@@ -33,6 +33,10 @@ ENV_OVERRIDES = {  # environment variable -> settings key
     "FULLCYCLE_OPTIMIZED_DIR": "optimized_dir",
 }
 RUNTIMES = ("onnx", "torch")
+RENAMED = {  # keys of older versions -> what replaces them
+    "max_latency_ms": "is gone with BentoML's adaptive batcher: a queued request now waits at most "
+    "serve.max_wait_ms for companions, and a full queue (serve.max_queue texts) is a 503",
+}
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,8 @@ class ServeSettings:
     max_chars: int = 50000
     batching: bool = True
     max_batch_size: int = 64
-    max_latency_ms: int = 10000
+    max_wait_ms: int = 10
+    max_queue: int = 1024
     timeout_s: int = 60
     max_concurrency: int = 256
     max_inflight_mb: int = 256
@@ -86,6 +91,13 @@ class ServeSettings:
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any], where: str) -> ServeSettings:
         fields = {f.name: f for f in dataclasses.fields(cls)}
+        renamed = sorted(set(values) & set(RENAMED))
+        if renamed:
+            raise FullcycleError(
+                f"{where}: "
+                + "; ".join(f"serve.{key} {RENAMED[key]}" for key in renamed)
+                + " (see conf/serve/default.yaml)."
+            )
         unknown = sorted(set(values) - set(fields))
         if unknown:
             raise FullcycleError(
