@@ -12,7 +12,7 @@ import pytest
 
 from fullcycle.serve.batcher import Batcher, Pass, Policy, QueueFull, _Request, take, wait_s
 
-POLICY = Policy(max_batch_size=8, max_wait_s=0.010, max_queue=16)
+POLICY = Policy(max_batch_size=8, max_wait_s=0.010, max_queue=16, batching=True)
 
 
 # -- decisions (injected clock: times are plain numbers) --------------------------------------
@@ -53,7 +53,7 @@ def test_a_full_batch_goes_without_waiting():
 
 
 def test_without_batching_nothing_waits():
-    off = Policy(max_batch_size=8, max_wait_s=0.010, batching=False)
+    off = Policy(max_batch_size=8, max_wait_s=0.010, max_queue=16, batching=False)
     burst = Pass(finished=5.000, expected=20)
     assert wait_s(off, texts=1, requests=1, oldest=5.001, last=burst, now=5.001) == 0
 
@@ -73,7 +73,7 @@ def test_a_pass_takes_whole_requests_in_order_while_they_fit():
     assert [len(r.texts) for r in take(big, POLICY)] == [20]  # larger than a pass: alone
     gone = deque([request(2, done=True), request(1)])
     assert [len(r.texts) for r in take(gone, POLICY)] == [1]  # a caller that left is skipped
-    off = Policy(max_batch_size=8, batching=False)
+    off = Policy(max_batch_size=8, max_wait_s=0.010, max_queue=16, batching=False)
     assert [len(r.texts) for r in take(deque([request(1), request(1)]), off)] == [1]
 
 
@@ -175,7 +175,7 @@ def test_a_caller_that_leaves_while_queued_is_never_computed():
 
 def test_a_full_queue_refuses_with_a_retry_delay():
     model = Model(hold_first=True)
-    small = Policy(max_batch_size=8, max_wait_s=0.010, max_queue=3)
+    small = Policy(max_batch_size=8, max_wait_s=0.010, max_queue=3, batching=True)
 
     async def main():
         batcher = Batcher(model.predict, small)
@@ -196,7 +196,7 @@ def test_a_full_queue_refuses_with_a_retry_delay():
 def test_a_lone_request_does_not_wait_for_companions():
     """max_wait is a minute here: a lone text answered within 20 s did not wait for it."""
     model = Model()
-    patient = Policy(max_batch_size=8, max_wait_s=60.0, max_queue=16)
+    patient = Policy(max_batch_size=8, max_wait_s=60.0, max_queue=16, batching=True)
 
     async def main():
         batcher = Batcher(model.predict, patient)

@@ -1,12 +1,16 @@
 """The /classify batcher under the real server (`bentoml serve` at a project root, the tiny model):
 answers stay in order and per request under concurrency, a bad request never fails the others,
-and a full queue is a 503 with Retry-After.
+a full queue is a 503 with Retry-After, and a client that disconnects while queued is never
+computed.
 The batcher's decisions alone: tests/serve/test_batcher.py."""
 
 from __future__ import annotations
 
+import json
 import re
+import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
@@ -33,7 +37,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, trained_model: Path):
         launch.serving(command=command, port=port, cwd=root, log_path=root / "log") as running,
         httpx.Client(base_url=running.url, timeout=120) as client,
     ):
-        yield SimpleNamespace(url=running.url, port=port, client=client)
+        yield SimpleNamespace(url=running.url, port=port, client=client, log=running.log)
 
 
 def metric(server, name: str) -> float:
@@ -93,3 +97,30 @@ def test_a_full_queue_is_a_503_with_retry_after(server):
         assert int(reply.headers["Retry-After"]) >= 1
         assert "serve.max_queue 64" in reply.json()["error"]
     assert metric(server, "fullcycle_queue_full_total") >= 2
+
+
+def test_a_client_that_disconnects_while_queued_leaves_the_queue_uncomputed(server):
+    sender = busy(server)
+    computed = metric(server, "fullcycle_pass_texts_sum")  # the long pass counts as it starts
+    body = json.dumps({"texts": ["a reader who does not wait"] * 5})
+    with socket.create_connection(("127.0.0.1", server.port)) as client:
+        client.sendall(
+            f"POST /classify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n{body}".encode()
+        )
+        while metric(server, "fullcycle_queue_texts") < 5:  # it queues behind the long pass
+            pass
+    while metric(server, "fullcycle_queue_texts") > 0:  # gone: it leaves the queue
+        pass
+    sender.join()
+    assert (
+        metric(server, "fullcycle_pass_texts_sum") == computed
+    )  # its texts never reached the model
+    assert metric(server, "fullcycle_client_gone_total") == 1
+    # its handling ended at once (not at serve.timeout_s, 60 s, holding a max_concurrency slot):
+    # the access log has its line, with nginx's "client closed request"
+    deadline = time.monotonic() + 10
+    while "path=/classify,type=application/json,length=161) (status=499" not in server.log():
+        assert time.monotonic() < deadline, server.log()[-2000:]
+        time.sleep(0.1)
+    assert server.client.post("/classify", json={"texts": ["still serving"]}).status_code == 200

@@ -22,8 +22,9 @@ How it decides (`wait_s`, a pure function of the queue, the last pass and the cl
 - Each request is answered with its own texts' predictions, in the order sent.
 - A pass that fails is retried request by request, so a text that breaks the model fails only its
   own request; the others are answered.
-- A request cancelled while it queues (BentoML's serve.timeout_s) leaves the queue: its texts are
-  never computed. One already in a pass is computed and dropped.
+- A request cancelled while it queues (BentoML's serve.timeout_s, or a client that disconnected:
+  fullcycle.serve.guard cancels its handling) leaves the queue: its texts are never computed.
+  One already in a pass is computed and dropped.
 - A full queue (serve.max_queue texts waiting) refuses the request with `QueueFull`, which the
   service turns into a 503 with Retry-After (the queue's expected drain time, at least 1 s).
 - serve.batching false: every request is its own pass, at once (no waiting, no sharing).
@@ -46,10 +47,12 @@ R = TypeVar("R")
 
 @dataclass(frozen=True)
 class Policy:
-    max_batch_size: int = 64  # texts per forward pass
-    max_wait_s: float = 0.005  # the longest the batcher holds a queue once the model is free
-    max_queue: int = 1024  # texts waiting (not yet in a pass); more is QueueFull
-    batching: bool = True  # False: one request per pass, at once
+    """The serve settings the batcher follows (their defaults live in conf/serve/default.yaml)."""
+
+    max_batch_size: int  # texts per forward pass
+    max_wait_s: float  # the longest the batcher holds a queue once the model is free
+    max_queue: int  # texts waiting (not yet in a pass); more is QueueFull
+    batching: bool  # False: one request per pass, at once
 
 
 @dataclass(frozen=True)
@@ -221,8 +224,9 @@ class Batcher(Generic[R]):
                     await self._forward([request])
                 return
         finally:
-            elapsed = self.clock() - start
-            self.last = Pass(self.clock(), len(batch) + len(self.queue))
+            finished = self.clock()
+            elapsed = finished - start
+            self.last = Pass(finished, len(batch) + len(self.queue))
         if elapsed > 0:
             rate = len(texts) / elapsed
             self.texts_per_s = (

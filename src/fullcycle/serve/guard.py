@@ -16,10 +16,17 @@ byte of the body, so a bad request costs nothing and always gets a 4xx with a me
   any other body "Invalid JSON" (400), which hides the real mistake; so a declared type that is not
   JSON (application/json or a +json type) is a 415 naming the type sent and the one expected. A
   body with no Content-Type is read as JSON, as BentoML does; a malformed JSON body stays a 400.
+- A client that goes away: once the body is read, the guard listens for the client's disconnect
+  while the request is handled; a client that closes its connection before its answer has begun
+  cancels the request, so a /classify request still queued leaves the queue (never computed);
+  `on_gone` counts them (the service's fullcycle_client_gone_total). Starlette's streaming
+  responses listen for a disconnect the same way.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import ipaddress
 import json
@@ -27,6 +34,7 @@ import logging
 import os
 import socket
 import sys
+from collections.abc import Callable
 from typing import Any
 
 logger = logging.getLogger("fullcycle.serve")
@@ -74,9 +82,15 @@ class Guard:
     """ASGI middleware (added with Service.add_asgi_middleware)."""
 
     def __init__(
-        self, app: Any, max_body_bytes: int, api_key_env: str, max_inflight_bytes: int | None = None
+        self,
+        app: Any,
+        max_body_bytes: int,
+        api_key_env: str,
+        max_inflight_bytes: int | None = None,
+        on_gone: Callable[[], None] | None = None,
     ) -> None:
         self.app = app
+        self.on_gone = on_gone
         self.max_body_bytes = max_body_bytes
         self.max_inflight_bytes = max_inflight_bytes or 16 * max_body_bytes
         self.inflight = 0  # bytes reserved by requests in flight (one event loop: no lock needed)
@@ -157,6 +171,12 @@ class Guard:
                 break
         body, replayed = b"".join(chunks), False
         chunks.clear()
+        ending = asyncio.Event()  # the last piece of the answer is being sent
+
+        async def send_ending(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                ending.set()
+            await send(message)
 
         async def replay() -> dict[str, Any]:
             nonlocal replayed, body
@@ -167,7 +187,15 @@ class Guard:
                 return message
             return await receive()
 
-        await self.app(scope, replay, send)
+        handling = self.app(scope, replay, send_ending)
+        if not await _until_answered_or_gone(handling, receive, ending):
+            if self.on_gone:
+                self.on_gone()
+            # Nobody reads this answer (the server drops it), but the layers above the guard see
+            # one: BentoML's timeout middleware waits for a response start until serve.timeout_s,
+            # holding a max_concurrency slot; the access log records 499 (nginx's "client closed
+            # request").
+            await _reply(send, 499, "the client closed the connection before its answer")
 
     async def _busy(self, send: Any) -> None:
         await _reply(
@@ -185,6 +213,33 @@ class Guard:
             f"request body larger than {self.max_body_bytes} bytes: send fewer or shorter texts "
             "(limits: serve.max_texts, serve.max_chars)",
         )
+
+
+async def _until_answered_or_gone(handle: Any, receive: Any, ending: asyncio.Event) -> bool:
+    """Run `handle` (the request's handling) to its end (True), or cancel it when the client
+    disconnects before its answer is being sent (False). After the body, the server's `receive` has nothing left to
+    give but `http.disconnect`: when the client goes, or (uvicorn) once the response is complete."""
+
+    async def gone() -> None:
+        with contextlib.suppress(Exception):  # a server that raises here: the connection is gone
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
+    task = asyncio.ensure_future(handle)
+    watcher = asyncio.ensure_future(gone())
+    try:
+        await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        if not task.done() and not ending.is_set():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            return False
+        await task
+        return True
+    finally:
+        watcher.cancel()
+        if not task.done():  # this handler itself was cancelled (the server stops)
+            task.cancel()
 
 
 def listening_host(argv: list[str] | None = None) -> str | None:

@@ -7,7 +7,8 @@ Batching: /classify hands its texts to fullcycle.serve.batcher (not BentoML's ad
 which makes a lone request wait for companions after any burst): a lone text goes at once;
 concurrent requests share forward passes, waiting at most serve.max_wait_ms; each is answered with
 its own predictions, in order; a text that breaks the model fails only its own request; a request
-cancelled while queued (serve.timeout_s) leaves the queue; a full queue (serve.max_queue texts) is a 503 with Retry-After.
+cancelled while queued (serve.timeout_s, or its client disconnected: see fullcycle.serve.guard)
+leaves the queue; a full queue (serve.max_queue texts) is a 503 with Retry-After.
 Validation (types, limits) is part of the input schema, so BentoML answers 400 before a bad
 request can join a shared pass. /metadata is a plain route and all endpoints share `_predict`.
 
@@ -111,6 +112,10 @@ if "PREDICTED" not in globals():
     REFUSED = bentoml.metrics.Counter(
         name="fullcycle_queue_full",
         documentation="/classify requests refused with a 503: the queue was full (serve.max_queue)",
+    )
+    GONE = bentoml.metrics.Counter(
+        name="fullcycle_client_gone",
+        documentation="Requests cancelled because their client disconnected before the answer",
     )
 
 
@@ -247,4 +252,5 @@ Classifier.add_asgi_middleware(
     max_body_bytes=SETTINGS.max_body_bytes,
     api_key_env=serve_settings.API_KEY_ENV,
     max_inflight_bytes=SETTINGS.max_inflight_bytes,
+    on_gone=GONE.inc,
 )
