@@ -31,7 +31,7 @@ def main() -> None:
     os.environ.update(HF_HUB_OFFLINE="1", BENTOML_DO_NOT_TRACK="true", DO_NOT_TRACK="1")
     from serve_load import load, minilm_model
 
-    from fullcycle.data.sources import read_bbc_news
+    from fullcycle.core.sources import read_bbc_news
     from fullcycle.serve import launch
     from fullcycle.serve.traffic import captured_files, read_rows
 

@@ -1,7 +1,7 @@
 """What the evidence costs `evaluate` on a 100k-row test split (the issue's bound: <= 10 s added).
 
 One process, the same predictions for every row of the table: fullcycle's bootstrap (a multinomial
-draw over the distinct (true label, prediction) patterns, fullcycle/evidence.py) against the
+draw over the distinct (true label, prediction) patterns, fullcycle/core/evidence.py) against the
 textbook peer, a per-text index resample with numpy (`rng.integers(n, size=n)` per draw, then the
 metrics on the drawn texts). Both give the same distribution; the figures are the time per call.
 
@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from fullcycle import evidence
+from fullcycle.core import evidence
 from fullcycle.lifecycle.reproduced import cpu
 
 LABELS = [f"class{i}" for i in range(5)]

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import httpx
 
-from fullcycle.data.sources import read_bbc_news
+from fullcycle.core.sources import read_bbc_news
 from fullcycle.serve import launch
 from fullcycle.serve import settings as serve_settings
 
@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def in_process_ratio(model_dir: str, texts: list[str], steps: int, rounds: int) -> None:
-    from fullcycle.classifier import Classifier
+    from fullcycle.core.classifier import Classifier
     from fullcycle.explain.attribute import Explainer
     from fullcycle.explain.serving import CHUNK
 

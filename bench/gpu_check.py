@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def run_train(name: str, overrides: list[str], scratch: Path) -> dict:
     """`fullcycle train` in scratch/name with params composed from conf/ plus `overrides`."""
-    from fullcycle import params
+    from fullcycle.core import params
 
     work = scratch / name
     work.mkdir(parents=True)

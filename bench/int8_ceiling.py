@@ -31,7 +31,7 @@ import torch
 from onnxruntime.quantization import QuantType
 from tqdm import tqdm
 
-from fullcycle import classifier
+from fullcycle.core import classifier
 from fullcycle.optimize import export, prune, variants
 from fullcycle.optimize.onnx_model import session
 

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def batches(processed: Path, split: str, tokenizer, n: int, batch: int, max_length: int) -> list:
-    from fullcycle.train.splits import read_labels, read_split
+    from fullcycle.core.splits import read_labels, read_split
 
     labels = read_labels(processed)
     df = read_split(processed, split, labels).head(n * batch)
@@ -46,7 +46,7 @@ def batches(processed: Path, split: str, tokenizer, n: int, batch: int, max_leng
 
 
 def make(overrides: list[str], labels: list[str]):
-    from fullcycle import classifier, params
+    from fullcycle.core import classifier, params
     from fullcycle.train import lora
 
     composed = params.compose(ROOT / "conf", ["model=minilm", "model.max_length=128", *overrides])
@@ -84,8 +84,8 @@ def main() -> int:
     ap.add_argument("--processed", default=str(ROOT / "data/processed"))
     args = ap.parse_args()
 
-    from fullcycle import classifier
-    from fullcycle.train.splits import read_labels, read_split
+    from fullcycle.core import classifier
+    from fullcycle.core.splits import read_labels, read_split
 
     processed = Path(args.processed)
     labels = read_labels(processed)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from fullcycle.data.sources import read_bbc_news
+from fullcycle.core.sources import read_bbc_news
 from fullcycle.serve.pii import mask_pii
 
 

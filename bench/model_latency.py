@@ -15,9 +15,9 @@ import argparse
 import statistics
 import time
 
-from fullcycle import params
-from fullcycle.classifier import DEFAULT_DIR, Classifier
-from fullcycle.train.splits import read_split
+from fullcycle.core import params
+from fullcycle.core.classifier import DEFAULT_DIR, Classifier
+from fullcycle.core.splits import read_split
 
 
 def main() -> None:

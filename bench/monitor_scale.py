@@ -53,8 +53,8 @@ def child(rows: int, model_dir: str, width: int) -> dict:
     import torch
     from omegaconf import OmegaConf
 
-    from fullcycle import params
-    from fullcycle.classifier import Classifier
+    from fullcycle.core import params
+    from fullcycle.core.classifier import Classifier
     from fullcycle.data.prepare import load_and_validate
     from fullcycle.data.split import split_fractions, stratified_split
     from fullcycle.monitor.checks import evaluate
@@ -115,7 +115,7 @@ def main() -> None:
     import torch
     from omegaconf import OmegaConf
 
-    from fullcycle import classifier, params
+    from fullcycle.core import classifier, params
 
     results = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -15,7 +15,7 @@ import time
 import pandas as pd
 import torch
 
-from fullcycle import classifier
+from fullcycle.core import classifier
 from fullcycle.optimize import prune, variants
 
 

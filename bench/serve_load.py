@@ -34,8 +34,8 @@ import httpx
 import torch
 from omegaconf import OmegaConf
 
-from fullcycle import classifier
-from fullcycle.data.sources import read_bbc_news
+from fullcycle.core import classifier
+from fullcycle.core.sources import read_bbc_news
 from fullcycle.serve import launch
 
 REPO = Path(__file__).resolve().parents[1]

@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from int8_ceiling import cpu
 from serve_load import load, summarise
 
-from fullcycle.classifier import Classifier
+from fullcycle.core.classifier import Classifier
 from fullcycle.optimize.onnx_model import OnnxClassifier
 from fullcycle.serve import launch
 
@@ -54,7 +54,7 @@ def test_texts(processed_dir: Path, limit: int = 512) -> list[str]:
         import pandas as pd
 
         return pd.read_parquet(split)["text"].tolist()[:limit]
-    from fullcycle.data.sources import read_bbc_news
+    from fullcycle.core.sources import read_bbc_news
 
     return list(read_bbc_news()["text"].sample(frac=1.0, random_state=0))[:limit]
 

@@ -38,7 +38,7 @@ def timed(cwd: Path, *cmd: str) -> float:
 
 def capture(folder: Path, rows: int) -> None:
     """rows captured lines, as the bentoml.monitor file sink writes them."""
-    from fullcycle.data.sources import read_bbc_news
+    from fullcycle.core.sources import read_bbc_news
 
     sentences = [s for t in read_bbc_news()["text"] for s in t.split(". ")[1:6] if len(s) > 30]
     labels = ["business", "entertainment", "politics", "sports", "tech"]

@@ -47,10 +47,10 @@ from transformers import (
 )
 from transformers.utils import logging as hf_logging
 
-from fullcycle import params
-from fullcycle.classifier import build_model, load_tokenizer
-from fullcycle.train.datamodule import TextDataModule
-from fullcycle.train.module import TextClassifier
+from fullcycle.core import params
+from fullcycle.core.classifier import build_model, load_tokenizer
+from fullcycle.core.datamodule import TextDataModule
+from fullcycle.core.finetune import TextClassifier
 from fullcycle.train.stage import build_trainer
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -55,7 +55,7 @@ def main() -> None:
 
     import optuna
 
-    from fullcycle import params
+    from fullcycle.core import params
     from tests.conftest import make_project
 
     base = Path(tempfile.mkdtemp(prefix="tune_overhead."))

@@ -19,8 +19,8 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import OmegaConf
 
+from fullcycle.core.sources import read_bbc_news
 from fullcycle.data.prepare import load_and_validate
-from fullcycle.data.sources import read_bbc_news
 
 
 def make_csv(path: Path, rows: int) -> None:

@@ -83,7 +83,7 @@ def run(
 def make_project(root: Path, overrides: list[str] | None = None) -> Path:
     """Copy the project's pipeline files into `root`, compose params with `overrides`, and make it
     a git repository with one commit (what `dvc exp run` needs)."""
-    from fullcycle import params
+    from fullcycle.core import params
 
     root.mkdir(parents=True, exist_ok=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
@@ -151,7 +151,7 @@ def one_thread() -> Iterator[None]:
 def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny model trained once per session through the real prepare and train stages (40 rows
     per class, 1 epoch): its models/classifier/ directory. Shared: treat it as read-only."""
-    from fullcycle import params
+    from fullcycle.core import params
     from fullcycle.data import prepare
     from fullcycle.train import stage
 
@@ -167,7 +167,7 @@ def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def optimized_model(trained_model: Path) -> Path:
     """The optimize stage run once on the session's trained tiny model, in its project: the
     models/optimized/ directory (ONNX model, tokenizer, manifest). Shared: treat it as read-only."""
-    from fullcycle import params
+    from fullcycle.core import params
     from fullcycle.optimize import stage
 
     root = trained_model.parents[1]
@@ -183,7 +183,7 @@ def optimized_fp32(trained_model: Path, tmp_path_factory: pytest.TempPathFactory
     by ~1e-4, as much as the tiny model's scores differ between texts)."""
     from omegaconf import OmegaConf
 
-    from fullcycle import params
+    from fullcycle.core import params
     from fullcycle.optimize import stage
 
     root = tmp_path_factory.mktemp("fp32")
@@ -207,7 +207,7 @@ def random_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import torch
     from omegaconf import OmegaConf
 
-    from fullcycle import classifier
+    from fullcycle.core import classifier
 
     torch.manual_seed(0)
     cfg = OmegaConf.load(REPO / "conf" / "model" / "tiny.yaml")

@@ -3,9 +3,10 @@ import json
 import pytest
 from omegaconf import OmegaConf
 
-from fullcycle import baseline, params
+from fullcycle import baseline
+from fullcycle.core import params
+from fullcycle.core.errors import FullcycleError
 from fullcycle.data import prepare
-from fullcycle.errors import FullcycleError
 
 from .test_params import REPO
 

@@ -19,12 +19,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.pipeline import Pipeline
 
-from fullcycle import evidence, params
-from fullcycle.errors import FullcycleError
-from fullcycle.io import atomic_path
+from fullcycle.core import evidence, params, paths
+from fullcycle.core.errors import FullcycleError
+from fullcycle.core.io import atomic_path
 
-METRICS = Path("reports/baseline/metrics.json")
-PREDICTIONS = Path("reports/baseline/predictions.json")
+METRICS = paths.BASELINE_METRICS
+PREDICTIONS = paths.BASELINE_PREDICTIONS
 
 
 def read_split(processed_dir: str | Path, name: str) -> pd.DataFrame:

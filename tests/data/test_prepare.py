@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
-from fullcycle import params
+from fullcycle.core import params
 from fullcycle.cli import main
 from fullcycle.data import prepare
-from fullcycle.errors import DataError, FullcycleError
+from fullcycle.core.errors import DataError, FullcycleError
 
 
 def config(tmp_path: Path, **data) -> OmegaConf:

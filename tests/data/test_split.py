@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from fullcycle.data.split import SPLITS, cap_per_class, split_fractions, stratified_split
-from fullcycle.errors import FullcycleError
+from fullcycle.core.errors import FullcycleError
 
 FRACTIONS = split_fractions({"val": 0.1, "test": 0.15, "production": 0.15})
 

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
-from fullcycle import evidence, params
-from fullcycle.errors import FullcycleError
+from fullcycle.core import evidence, params
+from fullcycle.core.errors import FullcycleError
 from fullcycle.evaluate import stage
 from fullcycle.evaluate.card import render
 from fullcycle.evaluate.stage import scores

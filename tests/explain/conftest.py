@@ -20,7 +20,7 @@ def random_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The model's directory (classifier.save's layout): load it with Classifier(dir)."""
     from transformers import BertConfig, BertForSequenceClassification
 
-    from fullcycle import classifier
+    from fullcycle.core import classifier
 
     tokenizer = classifier.load_tokenizer("tiny")
     torch.manual_seed(0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from fullcycle.classifier import Classifier
+from fullcycle.core.classifier import Classifier
 from fullcycle.explain.attribute import Explainer
 
 pytestmark = pytest.mark.usefixtures("one_thread")

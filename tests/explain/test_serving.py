@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fullcycle.classifier import Classifier
+from fullcycle.core.classifier import Classifier
 from fullcycle.explain.serving import Endpoint
 
 pytestmark = pytest.mark.usefixtures("one_thread")

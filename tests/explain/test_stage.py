@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from fullcycle import params
-from fullcycle.errors import FullcycleError
+from fullcycle.core import params
+from fullcycle.core.errors import FullcycleError
+from fullcycle.core.explain_summary import PAGE, SUMMARY
 from fullcycle.explain import stage
-from fullcycle.explain.summary import PAGE, SUMMARY
 from tests.conftest import run
 
 pytestmark = pytest.mark.usefixtures("one_thread")

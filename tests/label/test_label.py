@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from fullcycle import params
 from fullcycle.cli import main
+from fullcycle.core import params
+from fullcycle.core.sources import read_bbc_news
 from fullcycle.data import prepare
-from fullcycle.data.sources import read_bbc_news
 from fullcycle.label.studio import read_labelled
 from fullcycle.lifecycle import records
 from tests.monitor.conftest import write_batch

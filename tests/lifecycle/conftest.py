@@ -52,7 +52,7 @@ class Sandbox:
 
 def small_csv(path: Path, per_class: int = 40, seed: int = 0) -> Path:
     """A labelled CSV drawn from the BBC corpus: `per_class` rows of each of the 5 topics."""
-    from fullcycle.data.sources import read_bbc_news
+    from fullcycle.core.sources import read_bbc_news
 
     table = read_bbc_news().drop_duplicates("text").sample(frac=1.0, random_state=seed)
     sample = table.groupby("label").head(per_class).sort_values("label")
@@ -63,7 +63,7 @@ def small_csv(path: Path, per_class: int = 40, seed: int = 0) -> Path:
 def set_gate(root: Path, **values: object) -> None:
     """Edit conf/promote/default.yaml, recompose params.yaml and commit both (the gate is read
     from the base branch's committed params)."""
-    from fullcycle import params
+    from fullcycle.core import params
     from fullcycle.lifecycle import conf
 
     for key, value in values.items():

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from fullcycle import params
-from fullcycle.errors import FullcycleError
+from fullcycle.core import params
+from fullcycle.core.errors import FullcycleError
 from fullcycle.lifecycle import conf
 from tests.conftest import REPO
 

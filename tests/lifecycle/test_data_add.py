@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from fullcycle import params
 from fullcycle.cli import main
+from fullcycle.core import params
 from fullcycle.lifecycle import records
 
 
@@ -124,7 +124,7 @@ def test_switch_params_keeps_comments_and_sets_columns(tmp_path, monkeypatch):
 def test_destination_keeps_a_plain_name_and_the_extension():
     import pytest
 
-    from fullcycle.errors import FullcycleError
+    from fullcycle.core.errors import FullcycleError
     from fullcycle.lifecycle.data_add import destination
 
     assert destination(Path("/x/a.csv"), None) == Path("data/raw/a.csv")

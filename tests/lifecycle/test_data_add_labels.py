@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from fullcycle import params
 from fullcycle.cli import main
+from fullcycle.core import params
 from fullcycle.data import prepare
 
 

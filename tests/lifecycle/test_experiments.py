@@ -87,7 +87,7 @@ def test_exp_diff_names_what_it_cannot_resolve(sandbox, capsys):
 
 
 def test_exp_diff_table_fits_100_columns_whatever_the_names():
-    from fullcycle import evidence
+    from fullcycle.core import evidence
     from fullcycle.lifecycle.exp_diff import table
 
     labels = ["business", "entertainment", "politics", "sports", "tech"]

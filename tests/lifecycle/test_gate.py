@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from fullcycle import evidence
-from fullcycle.errors import FullcycleError
+from fullcycle.core import evidence
+from fullcycle.core.errors import FullcycleError
 from fullcycle.lifecycle.experiments import (
     BASELINE_METRICS,
     BASELINE_PREDICTIONS,

@@ -24,9 +24,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from fullcycle.classifier import Classifier
-from fullcycle.data.clean import clean_text
-from fullcycle.data.sources import read_bbc_news
+from fullcycle.core.classifier import Classifier
+from fullcycle.core.clean import clean_text
+from fullcycle.core.sources import read_bbc_news
 from fullcycle.lifecycle import conf, experiments
 from fullcycle.serve import launch
 from fullcycle.serve.pii import mask_pii as mask

@@ -109,7 +109,7 @@ def test_a_release_is_never_recorded_without_metrics(merged, capsys):
 
 
 def test_read_tracked_fails_loudly_except_for_a_missing_file(sandbox):
-    from fullcycle.errors import FullcycleError
+    from fullcycle.core.errors import FullcycleError
     from fullcycle.lifecycle.gitutil import read_tracked
 
     assert read_tracked("no/such/file.json", "HEAD") is None

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from fullcycle.cli import main
-from fullcycle.errors import FullcycleError
-from fullcycle.evidence import Predictions, dumps
+from fullcycle.core.errors import FullcycleError
+from fullcycle.core.evidence import Predictions, dumps
 from fullcycle.lifecycle import reproduced
 from tests.conftest import BIN, git, run
 

@@ -17,9 +17,9 @@ import pytest
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from fullcycle import classifier, params
-from fullcycle.data.clean import clean_text
-from fullcycle.data.prepare import load_and_validate
+from fullcycle.core import classifier, params
+from fullcycle.core.clean import clean_text
+from fullcycle.core.validate import load_and_validate
 from fullcycle.monitor.inputs import Scored, distinct
 
 REPO = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
-from fullcycle import params
+from fullcycle.core import params
 from fullcycle.monitor.checks import evaluate
 
 from .conftest import FAST, REPO, CachedScorer, build_untrained_model, docstrings

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
-from fullcycle import params
 from fullcycle.cli import main
-from fullcycle.errors import FullcycleError
+from fullcycle.core import params
+from fullcycle.core.errors import FullcycleError
 from fullcycle.monitor import inputs
 
 from ..conftest import SMALL, make_project, run

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from fullcycle import classifier
-from fullcycle.errors import FullcycleError
+from fullcycle.core import classifier
+from fullcycle.core.errors import FullcycleError
 from fullcycle.optimize import export, prune, variants
 from fullcycle.optimize.onnx_model import OnnxClassifier
 

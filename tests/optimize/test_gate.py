@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from fullcycle.errors import FullcycleError
-from fullcycle.evidence import Predictions
+from fullcycle.core.errors import FullcycleError
+from fullcycle.core.evidence import Predictions
 from fullcycle.optimize import stage
 from fullcycle.optimize.gate import Rule, choose, rule_from
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from fullcycle import classifier
+from fullcycle.core import classifier
 from fullcycle.optimize import export, variants
 from fullcycle.optimize.onnx_model import OnnxClassifier
 from tests.conftest import REPO

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fullcycle import cli, params
+from fullcycle import cli
+from fullcycle.core import params
+from fullcycle.core.provenance import content_version
 from fullcycle.optimize import stage
 from fullcycle.optimize.onnx_model import OnnxClassifier
-from fullcycle.serve.model import content_version
 
 
 def read(path: Path) -> dict:

@@ -29,7 +29,7 @@ def serve_project(
     model at models/classifier and test metrics at reports/eval/metrics.json. With
     `optimized_dir`, the optimize stage's output at models/optimized (the default ONNX runtime
     serves it); without, serve.runtime is torch."""
-    from fullcycle import params
+    from fullcycle.core import params
 
     root.mkdir(parents=True, exist_ok=True)
     if optimized_dir is None:

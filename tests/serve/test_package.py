@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fullcycle import params
-from fullcycle.classifier import read_meta
-from fullcycle.errors import FullcycleError
+from fullcycle.core import params
+from fullcycle.core.classifier import read_meta
+from fullcycle.core.errors import FullcycleError
 from fullcycle.serve import launch, package
 from tests.conftest import REPO, SMALL, git, make_project, run
 

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
-from fullcycle.errors import FullcycleError
+from fullcycle.core.errors import FullcycleError
 from fullcycle.serve import launch, runtime
 from fullcycle.serve.settings import load as load_settings
 from tests.conftest import BIN

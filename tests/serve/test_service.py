@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
-from fullcycle.classifier import read_meta
+from fullcycle.core.classifier import read_meta
 from fullcycle.serve import launch
 from fullcycle.serve.model import _without_none
 from fullcycle.serve.traffic import captured_files, read_rows

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 import yaml
 
-from fullcycle.errors import FullcycleError
+from fullcycle.core.errors import FullcycleError
 from fullcycle.serve import settings
 from tests.conftest import REPO
 

@@ -8,16 +8,16 @@ import pandas as pd
 import pytest
 from torch.utils.data import DataLoader
 
-from fullcycle.classifier import load_tokenizer
-from fullcycle.errors import FullcycleError
-from fullcycle.train.datamodule import (
+from fullcycle.core.classifier import load_tokenizer
+from fullcycle.core.datamodule import (
     EpochShuffle,
     LengthBucketBatchSampler,
     OneWindowPerText,
     PadCollator,
     TextDataModule,
 )
-from fullcycle.train.splits import read_labels, read_split
+from fullcycle.core.errors import FullcycleError
+from fullcycle.core.splits import read_labels, read_split
 
 LENGTHS = [(i * 37) % 101 + 1 for i in range(300)]  # varied lengths 1..101
 

@@ -13,9 +13,9 @@ import torch
 from omegaconf import OmegaConf
 from safetensors.torch import load_file
 
-from fullcycle import classifier, params
+from fullcycle.core import classifier, params
+from fullcycle.core.errors import FullcycleError
 from fullcycle.data import prepare
-from fullcycle.errors import FullcycleError
 from fullcycle.train import lora, stage
 from tests.conftest import REPO
 from tests.train.test_stage import as_dvc_would, kill_training, outcome

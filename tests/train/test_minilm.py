@@ -2,7 +2,7 @@
 
 import pytest
 
-from fullcycle import params
+from fullcycle.core import params
 from fullcycle.data import prepare
 from fullcycle.evaluate import stage as evaluate
 from fullcycle.train import stage as train

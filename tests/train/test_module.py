@@ -10,9 +10,9 @@ import torch
 from omegaconf import OmegaConf
 from torchmetrics.functional.classification import multiclass_f1_score
 
-from fullcycle.classifier import build_model, load_tokenizer
-from fullcycle.train.datamodule import TextDataModule
-from fullcycle.train.module import TextClassifier, parameter_groups
+from fullcycle.core.classifier import build_model, load_tokenizer
+from fullcycle.core.datamodule import TextDataModule
+from fullcycle.core.finetune import TextClassifier, parameter_groups
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -6,8 +6,8 @@ import re
 import lightning as L
 import pytest
 
-from fullcycle.classifier import build_model
-from fullcycle.train.module import TextClassifier
+from fullcycle.core.classifier import build_model
+from fullcycle.core.finetune import TextClassifier
 from fullcycle.train.progress import PlainProgress, is_terminal
 from tests.train.test_module import TINY, data  # noqa: F401  (data: the fixture, reused)
 

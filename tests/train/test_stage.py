@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from fullcycle import params
-from fullcycle.classifier import Classifier, read_meta
+from fullcycle.core import params
+from fullcycle.core.classifier import Classifier, read_meta
+from fullcycle.core.errors import FullcycleError
+from fullcycle.core.provenance import dvc_md5
 from fullcycle.data import prepare
-from fullcycle.errors import FullcycleError
-from fullcycle.provenance import dvc_md5
 from fullcycle.train import checkpoints, progress, stage
 
 pytestmark = pytest.mark.usefixtures("one_thread")

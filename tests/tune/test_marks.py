@@ -11,8 +11,8 @@ import pytest
 from optuna.distributions import FloatDistribution
 from optuna.trial import TrialState, create_trial
 
-from fullcycle import evidence
-from fullcycle.evidence import Predictions
+from fullcycle.core import evidence
+from fullcycle.core.evidence import Predictions
 from fullcycle.tune import marks, results
 from fullcycle.tune import study as studies
 

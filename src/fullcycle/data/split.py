@@ -13,10 +13,8 @@ import math
 
 import pandas as pd
 
-from fullcycle.errors import FullcycleError
-
-SPLITS = ("train", "val", "test", "production")
-
+from fullcycle.core.errors import FullcycleError
+from fullcycle.core.splits import MIN_ROWS_PER_CLASS, SPLITS
 
 def _counts(n: int, fractions: dict[str, float]) -> dict[str, int]:
     """Rows per split for a class of n rows: largest-remainder rounding, at least one per split."""
@@ -50,9 +48,6 @@ def split_fractions(cfg_split: dict[str, float]) -> dict[str, float]:
         )
     return {"train": train, **fracs}
 
-
-# The fewest rows a class can have: one in each split and a second one in train.
-MIN_ROWS_PER_CLASS = len(SPLITS) + 1
 
 
 def hash_order(df: pd.DataFrame, seed: int) -> pd.DataFrame:

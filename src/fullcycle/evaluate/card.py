@@ -13,8 +13,8 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from fullcycle.evidence import Comparison
-from fullcycle.explain.summary import card_section
+from fullcycle.core.evidence import Comparison
+from fullcycle.core.explain_summary import card_section
 
 
 def _num(x: Any, digits: int = 4) -> str:
@@ -34,7 +34,7 @@ def _with_ci(scores: dict[str, Any], key: str) -> str:
 
 
 def _reading(meta: dict[str, Any]) -> str:
-    """How much of a text the model reads (fullcycle.windows)."""
+    """How much of a text the model reads (fullcycle.core.windows)."""
     n, windows = meta["max_length"], int(meta.get("windows", 1))
     if windows == 1:
         return f"It reads the first {n} tokens of a text."

@@ -18,74 +18,29 @@ and measured by `python bench/model_latency.py` instead.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import torch
 from omegaconf import DictConfig
-from torchmetrics.functional.classification import (
-    multiclass_accuracy,
-    multiclass_confusion_matrix,
-    multiclass_f1_score,
-    multiclass_precision,
-    multiclass_recall,
-)
 
-from fullcycle import evidence, params, provenance
-from fullcycle.classifier import DEFAULT_DIR, Classifier, split_predictions
-from fullcycle.errors import FullcycleError
+from fullcycle.core import evidence, params, paths, provenance
+from fullcycle.core.classifier import DEFAULT_DIR, Classifier, split_predictions
+from fullcycle.core.errors import FullcycleError
+from fullcycle.core.io import atomic_path, read_json
+from fullcycle.core.labelled import LABELLED_TEST
+from fullcycle.core.scores import scores
+from fullcycle.core.splits import read_split
 from fullcycle.evaluate.card import render
-from fullcycle.io import atomic_path, read_json
-from fullcycle.label.merge import LABELLED_TEST
-from fullcycle.train.splits import read_split
 
-METRICS = Path("reports/eval/metrics.json")
-PER_CLASS = Path("reports/eval/per_class.json")
-CONFUSION = Path("reports/eval/confusion.json")
-PREDICTIONS = Path("reports/eval/predictions.json")
-CARD = Path("reports/model_card.md")
-BASELINE = Path("reports/baseline/metrics.json")
-BASELINE_PREDICTIONS = Path("reports/baseline/predictions.json")
+METRICS = paths.EVAL_METRICS
+PER_CLASS = paths.EVAL_PER_CLASS
+CONFUSION = paths.EVAL_CONFUSION
+PREDICTIONS = paths.EVAL_PREDICTIONS
+CARD = paths.MODEL_CARD
+BASELINE = paths.BASELINE_METRICS
+BASELINE_PREDICTIONS = paths.BASELINE_PREDICTIONS
 BATCH_SIZE = 32
-
-
-def scores(
-    labels: Sequence[str], actual: Sequence[str], predicted: Sequence[str]
-) -> dict[str, Any]:
-    """Accuracy, macro-F1, per-class precision/recall/F1/support and the confusion matrix."""
-    index = {label: i for i, label in enumerate(labels)}
-    target = torch.tensor([index[x] for x in actual])
-    preds = torch.tensor([index[x] for x in predicted])
-    k = {"num_classes": len(labels)}
-    per_class = {
-        "precision": multiclass_precision(preds, target, average=None, **k).tolist(),
-        "recall": multiclass_recall(preds, target, average=None, **k).tolist(),
-        "f1": multiclass_f1_score(preds, target, average=None, **k).tolist(),
-    }
-    support = torch.bincount(target, minlength=len(labels)).tolist()
-    guessed = torch.bincount(preds, minlength=len(labels)).tolist()
-    # no texts of a class: its recall is undefined; never predicted: its precision is (not 0.0)
-    defined = {
-        "precision": [g > 0 for g in guessed],
-        "recall": [n > 0 for n in support],
-        "f1": [n + g > 0 for n, g in zip(support, guessed, strict=True)],
-    }
-    return {
-        "accuracy": round(float(multiclass_accuracy(preds, target, average="micro", **k)), 4),
-        "f1_macro": round(float(multiclass_f1_score(preds, target, average="macro", **k)), 4),
-        "rows": len(actual),
-        "per_class": {
-            label: {
-                name: round(values[i], 4) if defined[name][i] else None
-                for name, values in per_class.items()
-            }
-            | {"support": support[i]}
-            for i, label in enumerate(labels)
-        },
-        "confusion_matrix": multiclass_confusion_matrix(preds, target, **k).tolist(),
-    }
 
 
 def model_size(model: Classifier) -> dict[str, Any]:
@@ -149,7 +104,7 @@ def run(cfg: DictConfig, model_dir: str | Path = DEFAULT_DIR) -> dict[str, Any]:
     matrix = test_scores.pop("confusion_matrix")  # a table in the card, a plot in DVC
     per_class = test_scores.pop("per_class")  # a table in the card and its own file
     metrics = {"test": with_interval(test_scores, sets["test"])}
-    # rows added by `label import`, held out apart so "test" stays comparable (fullcycle.label.merge)
+    # rows added by `label import`, held out apart so "test" stays comparable (fullcycle.core.labelled)
     labelled = Path(data.processed_dir) / LABELLED_TEST
     if labelled.is_file() and len(held := pd.read_parquet(labelled)):
         sets["labelled"] = split_predictions(model, held, BATCH_SIZE)

@@ -7,7 +7,7 @@ embeddings after the word embeddings, identically for input and baseline), but i
 on the model: the service shares one model between /classify and /explain threads, and a layer
 hook would rewrite the embeddings of a concurrent /classify forward pass.
 
-A model that reads a text in several windows (fullcycle.windows) predicts the mean of their
+A model that reads a text in several windows (fullcycle.core.windows) predicts the mean of their
 probabilities; the attributions are over the first window (the title and the lede, `read_chars`
 says how far), toward the class the whole text is given, so /explain names the label /classify
 answers.
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import torch
 from captum.attr import IntegratedGradients
 
-from fullcycle.classifier import Classifier
+from fullcycle.core.classifier import Classifier
 
 METHOD = "gausslegendre"  # converges in fewer steps than the Riemann rules
 

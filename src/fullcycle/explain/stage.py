@@ -16,13 +16,13 @@ from typing import Any
 from omegaconf import DictConfig
 from tqdm.auto import tqdm
 
-from fullcycle import params
-from fullcycle.classifier import DEFAULT_DIR, Classifier
-from fullcycle.errors import FullcycleError
+from fullcycle.core import params
+from fullcycle.core.classifier import DEFAULT_DIR, Classifier
+from fullcycle.core.errors import FullcycleError
+from fullcycle.core.explain_summary import PAGE, SUMMARY, top_words
+from fullcycle.core.io import atomic_path
+from fullcycle.core.splits import read_split
 from fullcycle.explain import page, select
-from fullcycle.explain.summary import PAGE, SUMMARY, top_words
-from fullcycle.io import atomic_path
-from fullcycle.train.splits import read_split
 
 PREDICT_BATCH = 32  # as evaluate scores the test split, so both see the same predictions
 

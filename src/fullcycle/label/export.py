@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
-from fullcycle import params
-from fullcycle.data.clean import clean_texts
-from fullcycle.errors import FullcycleError
-from fullcycle.io import atomic_path, write_text
+from fullcycle.core import params
+from fullcycle.core.clean import clean_texts
+from fullcycle.core.errors import FullcycleError
+from fullcycle.core.io import atomic_path, write_text
 from fullcycle.label import studio
 from fullcycle.label.importer import existing_rows, project_labels
 from fullcycle.monitor.batches import traffic_batches

@@ -9,7 +9,7 @@ annotation) are work a labeller has not done yet: they are skipped and counted, 
 `--require-all` makes each one a problem; a file with no labelled row is an error. The new rows
 are written as data/raw/labelled/<name>.csv (data.labelled_dir), tracked with `dvc add`, pushed
 when a DVC remote is configured, and committed as "labels: N rows from FILE". `prepare` then adds
-them without moving any earlier row between splits (see fullcycle.label.merge). Importing the same
+them without moving any earlier row between splits (see fullcycle.core.labelled). Importing the same
 file again finds nothing new: exit 0, no commit.
 """
 
@@ -24,15 +24,15 @@ import pandas as pd
 import yaml
 from omegaconf import DictConfig
 
-from fullcycle import params
-from fullcycle.data.clean import clean_texts
-from fullcycle.data.sources import read_bbc_news, read_table
+from fullcycle.core import params
+from fullcycle.core.clean import clean_texts
+from fullcycle.core.errors import DataError, FullcycleError, Problem
+from fullcycle.core.io import atomic_path
+from fullcycle.core.labelled import labelled_files
+from fullcycle.core.sources import read_bbc_news, read_table
 
 # _label_str: validate's own rule for "no label" (None, NaN, blank), so both agree on it
-from fullcycle.data.validate import _label_str, rows_text, validate
-from fullcycle.errors import DataError, FullcycleError, Problem
-from fullcycle.io import atomic_path
-from fullcycle.label.merge import labelled_files
+from fullcycle.core.validate import _label_str, rows_text, validate
 from fullcycle.label.studio import read_labelled
 from fullcycle.lifecycle import records
 from fullcycle.lifecycle.gitutil import dirty_files, git, repo_root, undone_on_failure

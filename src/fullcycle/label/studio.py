@@ -17,8 +17,8 @@ from xml.sax.saxutils import quoteattr
 
 import pandas as pd
 
-from fullcycle.data.sources import read_table
-from fullcycle.errors import DataError, FullcycleError, Problem
+from fullcycle.core.errors import DataError, FullcycleError, Problem
+from fullcycle.core.sources import read_table
 
 FROM_NAME, TO_NAME = "label", "text"
 

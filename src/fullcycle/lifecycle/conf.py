@@ -15,8 +15,8 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from fullcycle import params
-from fullcycle.errors import FullcycleError
+from fullcycle.core import params
+from fullcycle.core.errors import FullcycleError
 
 CONFIG = "config.yaml"
 
@@ -48,7 +48,7 @@ def load(path: Path) -> Any:
 
 
 def dump(path: Path, data: Any) -> None:
-    from fullcycle.io import write_text
+    from fullcycle.core.io import write_text
 
     buf = io.StringIO()
     _yaml().dump(data, buf)

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import yaml
 
-from fullcycle import params
+from fullcycle.core import params, paths
+from fullcycle.core.errors import FullcycleError
+from fullcycle.core.validate import load_and_validate
 from fullcycle.data.commands import data_config, parse_labels
-from fullcycle.data.prepare import load_and_validate
-from fullcycle.errors import FullcycleError
 from fullcycle.lifecycle import conf, records
 from fullcycle.lifecycle.gitutil import (
     dirty_files,
@@ -29,7 +29,7 @@ from fullcycle.lifecycle.gitutil import (
     undone_on_failure,
 )
 
-RAW_DIR = Path("data/raw")
+RAW_DIR = paths.RAW_DIR
 CONFIG = Path("conf/config.yaml")
 FILE_OPTION = Path("conf/data/file.yaml")
 # The README's "lifecycle in git" shows this same line: results (dvc.lock, metrics, card) live in git.

@@ -14,13 +14,13 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
-from fullcycle.errors import FullcycleError
+from fullcycle.core.errors import FullcycleError
 from fullcycle.lifecycle import experiments
 from fullcycle.lifecycle.experiments import EVAL_PREDICTIONS, Run
 from fullcycle.lifecycle.gitutil import rev_parse
 
 if TYPE_CHECKING:  # numpy and scipy load when a comparison runs, not for `fullcycle --help`
-    from fullcycle import evidence
+    from fullcycle.core import evidence
 
 NAMES = {"accuracy": "accuracy", "f1_macro": "macro-F1"}
 WIDTH = 12  # a run's column
@@ -118,7 +118,7 @@ def as_json(a: Run, b: Run, comparison: evidence.Comparison, split: str) -> dict
 
 def main_diff(args: argparse.Namespace) -> int:
     """`fullcycle exp diff A [B] [--split test|labelled] [--json]` (B defaults to the workspace)."""
-    from fullcycle import evidence
+    from fullcycle.core import evidence
 
     a, b = resolve(args.a), resolve(args.b or "workspace")
     pa, pb = predictions_of(a, args.split), predictions_of(b, args.split)
@@ -130,13 +130,3 @@ def main_diff(args: argparse.Namespace) -> int:
     else:
         print(table(args.a, args.b or "workspace", comparison, args.split, pa))
     return 0
-
-
-def arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("a", help="the reference: experiment name, branch, tag, commit or `workspace`")
-    p.add_argument("b", nargs="?", help="the candidate (default: the workspace)")
-    p.add_argument(
-        "--split", default="test", choices=["test", "labelled"], help="which predictions to pair"
-    )
-    p.add_argument("--confidence", type=float, default=0.95, help="of the intervals (default 0.95)")
-    p.add_argument("--json", action="store_true", help="print JSON")

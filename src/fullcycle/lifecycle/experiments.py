@@ -16,15 +16,16 @@ from typing import Any
 
 import yaml
 
-from fullcycle.errors import FullcycleError
+from fullcycle.core import paths
+from fullcycle.core.errors import FullcycleError
 from fullcycle.lifecycle.conf import flatten
 from fullcycle.lifecycle.gitutil import git, read_tracked, rev_parse, show_file
 
-EVAL_METRICS = "reports/eval/metrics.json"
-BASELINE_METRICS = "reports/baseline/metrics.json"
-EVAL_PREDICTIONS = "reports/eval/predictions.json"  # the paired comparisons read these
-BASELINE_PREDICTIONS = "reports/baseline/predictions.json"
-OPTIMIZE_METRICS = "reports/optimize/summary.json"  # the served variant next to torch fp32
+EVAL_METRICS = paths.EVAL_METRICS.as_posix()
+BASELINE_METRICS = paths.BASELINE_METRICS.as_posix()
+EVAL_PREDICTIONS = paths.EVAL_PREDICTIONS.as_posix()  # the paired comparisons read these
+BASELINE_PREDICTIONS = paths.BASELINE_PREDICTIONS.as_posix()
+OPTIMIZE_METRICS = paths.OPTIMIZE_SUMMARY.as_posix()  # the served variant next to torch fp32
 DEFAULT_METRIC = "test.f1_macro"
 BETTER = "better beyond noise"  # evidence.BETTER, without importing numpy here
 # What every stage reads besides its declared deps: a commit touching none of these leaves the
@@ -63,7 +64,7 @@ class Run:
 
     def predictions(self, path: str = EVAL_PREDICTIONS) -> dict[str, Any]:
         """{split: evidence.Predictions} of a predictions file at this run ({} when it has none)."""
-        from fullcycle import evidence
+        from fullcycle.core import evidence
 
         if self.predictions_by_file is None:
             self.predictions_by_file = {}
@@ -213,7 +214,7 @@ def ranking(metric: str = DEFAULT_METRIC, lower_is_better: bool = False) -> tupl
 def versus(reference: Run, run: Run, metric: str) -> Any:
     """The paired comparison of `run` against `reference` on `metric`'s split (test or
     labelled), or None when either lacks predictions or they scored different splits."""
-    from fullcycle import evidence
+    from fullcycle.core import evidence
 
     path, key = split_metric(metric)
     section, _, name = key.partition(".")

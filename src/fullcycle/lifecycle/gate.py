@@ -1,6 +1,6 @@
 """The promotion gate: a candidate is promoted on evidence, not on a larger number.
 
-Every check is a paired comparison on the same texts (`fullcycle.evidence.compare`): the
+Every check is a paired comparison on the same texts (`fullcycle.core.evidence.compare`): the
 difference in `promote.metric` with its bootstrap interval at `promote.confidence`.
 - vs the baseline: always `superior`: the model must beat TF-IDF beyond noise (by more than
   `promote.baseline_margin`), on the candidate's own test split;
@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fullcycle import evidence
-from fullcycle.errors import FullcycleError
-from fullcycle.evidence import Difference, Predictions
+from fullcycle.core import evidence, paths
+from fullcycle.core.errors import FullcycleError
+from fullcycle.core.evidence import Difference, Predictions
 from fullcycle.lifecycle import records
 from fullcycle.lifecycle.experiments import BASELINE_PREDICTIONS, EVAL_PREDICTIONS, Run
 
@@ -257,7 +257,7 @@ def check_gate(
         metric=metric,
         candidate=candidate.metric(metric),
         main=main.metric(metric) if main else None,
-        baseline=candidate.metric(f"reports/baseline/metrics.json:{metric}"),
+        baseline=candidate.metric(f"{paths.BASELINE_METRICS.as_posix()}:{metric}"),
         confidence=confidence,
         no_main=no_main,
     )
@@ -317,13 +317,13 @@ def main_on_slice(main: Run, candidate: Run, labelled: Predictions) -> Predictio
     import pandas as pd
     from dvc.api import DVCFileSystem
 
-    from fullcycle.classifier import Classifier, split_predictions
+    from fullcycle.core.classifier import Classifier, split_predictions
 
     try:
         with dvc.api.open(LABELLED_SLICE, rev=candidate.rev, mode="rb") as f:
             held = pd.read_parquet(f)
         with tempfile.TemporaryDirectory(prefix="fullcycle-main-model-") as tmp:
-            DVCFileSystem(".", rev=main.rev).get("models/classifier", tmp, recursive=True)
+            DVCFileSystem(".", rev=main.rev).get(paths.MODEL_DIR.as_posix(), tmp, recursive=True)
             # fsspec puts the folder's files in tmp, or in tmp/classifier when tmp exists
             found = list(Path(tmp).rglob("fullcycle.json"))
             model_dir = found[0].parent if found else Path(tmp)

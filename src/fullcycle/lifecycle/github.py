@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-from fullcycle.errors import FullcycleError
+from fullcycle.core.errors import FullcycleError
 from fullcycle.lifecycle.gitutil import remote_url
 
 DEFAULT_API = "https://api.github.com"

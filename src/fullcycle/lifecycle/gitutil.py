@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from fullcycle.errors import FullcycleError
+from fullcycle.core.errors import FullcycleError
 
 
 def _run(tool: str, args: tuple[str, ...], cwd: str | Path | None, check: bool, env=None, **kw):

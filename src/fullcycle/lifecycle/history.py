@@ -23,7 +23,7 @@ from datetime import datetime
 
 import yaml
 
-from fullcycle.errors import FullcycleError
+from fullcycle.core.errors import FullcycleError
 from fullcycle.lifecycle import records
 from fullcycle.lifecycle.gitutil import git, repo_root, rev_parse, show_file
 

@@ -17,8 +17,9 @@ from typing import Any
 
 import yaml
 
-from fullcycle.errors import FullcycleError
-from fullcycle.explain import summary as explain
+from fullcycle.core import explain_summary as explain
+from fullcycle.core import paths
+from fullcycle.core.errors import FullcycleError
 from fullcycle.lifecycle import conf, experiments, records
 from fullcycle.lifecycle.experiments import (
     BASELINE_METRICS,
@@ -44,9 +45,9 @@ from fullcycle.lifecycle.gitutil import (
     show_file,
 )
 
-MODEL_CARD = "reports/model_card.md"
+MODEL_CARD = paths.MODEL_CARD.as_posix()
 DVC_CONFIG = ".dvc/config"  # tracked; `dvc remote add --local` writes the untracked config.local
-RECORD_DIR = "reports/promotion"
+RECORD_DIR = paths.PROMOTION_DIR.as_posix()
 MARKER = "<!-- fullcycle:promote -->"
 DEFAULTS = {  # conf/promote/default.yaml's values, for a base branch whose params predate a key
     "metric": "test.f1_macro",

@@ -23,7 +23,8 @@ from typing import Any
 
 import yaml
 
-from fullcycle.errors import FullcycleError
+from fullcycle.core import paths
+from fullcycle.core.errors import FullcycleError
 from fullcycle.lifecycle import records
 from fullcycle.lifecycle.experiments import EVAL_METRICS, headline
 from fullcycle.lifecycle.gitutil import (
@@ -179,7 +180,7 @@ def release(args: argparse.Namespace) -> int:
     return 0
 
 
-OPTIMIZED = "models/optimized"  # the optimize stage's output (serve.optimized_dir)
+OPTIMIZED = paths.OPTIMIZED_DIR.as_posix()  # the optimize stage's output
 PACKAGE_STAGE = "package"  # its outs (the exported bento) are what dvc.lock records, not a release
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from fullcycle.errors import FullcycleError
+from fullcycle.core.errors import FullcycleError
 from fullcycle.lifecycle import records
 from fullcycle.lifecycle.conf import flatten
 from fullcycle.lifecycle.experiments import (
@@ -70,7 +70,7 @@ def pr_number(explicit: int | None) -> int | None:
 def read_run(root: Path, name: str) -> Run:
     """The metrics and predictions a `dvc repro` left under `root` (the workspace, or a recorded
     run's folder)."""
-    from fullcycle import evidence
+    from fullcycle.core import evidence
 
     metrics, predictions = {}, {}
     for path in (EVAL_METRICS, BASELINE_METRICS):

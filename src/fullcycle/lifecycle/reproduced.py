@@ -23,14 +23,15 @@ from typing import Any
 
 import yaml
 
-from fullcycle.errors import FullcycleError
+from fullcycle.core import paths
+from fullcycle.core.errors import FullcycleError
+from fullcycle.core.provenance import LOCK_FILE, locked_outs
 from fullcycle.lifecycle.gitutil import dirty_files, repo_root, rev_parse, show_file
-from fullcycle.provenance import LOCK_FILE, locked_outs
 
 REV = "HEAD"
 PREDICTION_FILES = {  # what evaluate and baseline write: whose predictions they are
-    "reports/eval/predictions.json": "the model's",
-    "reports/baseline/predictions.json": "the baseline's",
+    paths.EVAL_PREDICTIONS.as_posix(): "the model's",
+    paths.BASELINE_PREDICTIONS.as_posix(): "the baseline's",
 }
 ISA_FLAGS = ("avx2", "avx512f", "avx512_vnni", "amx_tile", "amx_int8", "amx_bf16")
 CPU_REASON = (
@@ -40,15 +41,6 @@ CPU_REASON = (
 SHOWN = 5  # differences listed before "and N more"
 KEEP = "git checkout dvc.lock reports/ && dvc checkout"
 COMMIT = 'git add dvc.lock reports && git commit -m "dvc repro"'
-
-
-def register(add, stage, command) -> None:
-    add(
-        "reproduced",
-        command("fullcycle.lifecycle.reproduced:main"),
-        "after `dvc repro`: were HEAD's committed metrics reproduced, and which outputs differ "
-        "only in bytes (exit 1 when a committed metric differs)",
-    )
 
 
 @dataclass
@@ -198,7 +190,7 @@ def _numbers(side: dict | None) -> tuple[dict[str, dict], dict[str, str]]:
 
 def _predictions(root: Path) -> list[str]:
     """One line per predictions file both sides have: are the predictions text by text equal?"""
-    from fullcycle import evidence
+    from fullcycle.core import evidence
 
     lines = []
     for path, whose in PREDICTION_FILES.items():

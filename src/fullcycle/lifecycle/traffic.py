@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fullcycle.errors import FullcycleError
+from fullcycle.core.errors import FullcycleError
 from fullcycle.lifecycle import records
 from fullcycle.lifecycle.gitutil import (
     dirty_files,
@@ -30,22 +30,6 @@ from fullcycle.lifecycle.gitutil import (
 
 SETTLE_S = 2.0  # rows younger than this wait for the next snapshot (see the module docstring)
 COLUMNS = ["time", "text", "predicted", "score", "model", "request_id"]
-
-
-def register(add, stage, command) -> None:
-    traffic = add("traffic", None, "captured traffic: version it as data").add_subparsers(
-        dest="traffic_command", metavar="<traffic command>", required=True
-    )
-    p = add(
-        "snapshot",
-        command("fullcycle.lifecycle.traffic:snapshot"),
-        "write the captured rows not yet versioned as one DVC-tracked batch under "
-        "data/production/ and commit it",
-        traffic,
-    )
-    p.add_argument("--capture-dir", help="where the service captures (default: serve.capture_path)")
-    p.add_argument("--out-dir", help="where batches go (default: monitor.production_dir)")
-    p.add_argument("--no-commit", action="store_true", help="write and dvc-add, do not commit")
 
 
 def last_snapshot_end() -> str | None:
@@ -113,7 +97,7 @@ def batch_path(out_dir: Path, now: datetime) -> Path:
 
 
 def snapshot(args: argparse.Namespace) -> int:
-    from fullcycle import params
+    from fullcycle.core import params
 
     root = repo_root()
     if root.resolve() != Path.cwd().resolve():
@@ -151,7 +135,7 @@ def snapshot(args: argparse.Namespace) -> int:
         to=str(frame["time"].iloc[-1]),
         models=",".join(models),
     )
-    from fullcycle.io import atomic_path
+    from fullcycle.core.io import atomic_path
 
     with undone_on_failure(out, dvc_file, ignore):
         with atomic_path(out) as tmp:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from fullcycle.errors import FullcycleError
+from fullcycle.core.errors import FullcycleError
 
 BATCH_GLOB = "*.parquet"  # data/production/YYYY-MM-DD_HHMM.parquet, in time order by name
 

@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from fullcycle.classifier import Classifier
-from fullcycle.data.prepare import load_and_validate
+from fullcycle.core.classifier import Classifier
+from fullcycle.core.splits import read_split
+from fullcycle.core.validate import load_and_validate
 from fullcycle.monitor.batches import traffic_batches
-from fullcycle.train.splits import read_split
 
 if TYPE_CHECKING:
     import torch

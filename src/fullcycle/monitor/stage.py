@@ -25,17 +25,17 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from fullcycle import params
-from fullcycle.classifier import DEFAULT_DIR, Classifier
-from fullcycle.errors import FullcycleError
-from fullcycle.io import atomic_path
+from fullcycle.core import params, paths
+from fullcycle.core.classifier import DEFAULT_DIR, Classifier
+from fullcycle.core.errors import FullcycleError
+from fullcycle.core.io import atomic_path
 from fullcycle.monitor import inputs, kinds
 from fullcycle.monitor.checks import MEASURES, Baseline, Moved, evaluate
 
 log = logging.getLogger(__name__)
 
-REPORT_DIR = Path("reports/drift")  # the monitor stage's outputs (dvc.yaml passes --out)
-BY_HAND_DIR = Path("reports/adhoc/drift")  # `fullcycle monitor` without --out: git-ignored
+REPORT_DIR = paths.DRIFT_DIR  # the monitor stage's outputs (dvc.yaml passes --out)
+BY_HAND_DIR = paths.ADHOC_DRIFT_DIR  # `fullcycle monitor` without --out: git-ignored
 DRIFT_EXIT = 1  # --fail-on-drift; every error exits 2, so a gate can tell the two apart
 
 

@@ -20,13 +20,13 @@ from typing import Any
 from omegaconf import DictConfig
 from tqdm import tqdm
 
-from fullcycle import classifier, params
-from fullcycle.io import write_json
+from fullcycle.core import classifier, params, paths
+from fullcycle.core.io import write_json
+from fullcycle.core.splits import read_split
 from fullcycle.optimize import gate, variants
 from fullcycle.optimize.onnx_model import OnnxClassifier
-from fullcycle.train.splits import read_split
 
-REPORT = Path("reports/optimize/bench.json")
+REPORT = paths.OPTIMIZE_BENCH
 ROUNDS = 3
 SINGLE_TEXTS = 16  # batch-1 calls per round
 BATCH = 32

@@ -1,4 +1,5 @@
-"""`fullcycle optimize [--bench]`: declared here, next to the step (no torch at import)."""
+"""`fullcycle optimize [--bench] [KEY=VALUE ...]`: declared here, next to the step (no torch at
+import). A DVC stage, so by hand it takes Hydra overrides for that run only."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from __future__ import annotations
 def register(add, stage, command) -> None:
     p = add(
         "optimize",
-        command("fullcycle.optimize.stage:main"),
+        command("fullcycle.optimize.stage:main", stage=True),
         "export the model to ONNX (fused fp32, dynamic int8, optionally head-pruned) and keep the "
         "first variant of optimize.preference not worse than fp32 beyond noise: models/optimized/",
     )

@@ -25,8 +25,8 @@ from typing import Any
 import torch
 from transformers import PreTrainedModel
 
-from fullcycle.errors import FullcycleError
-from fullcycle.io import atomic_path
+from fullcycle.core.errors import FullcycleError
+from fullcycle.core.io import atomic_path
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 OPSET = 17

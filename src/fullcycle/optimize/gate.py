@@ -1,7 +1,7 @@
 """The optimisation gate: serve the first variant of optimize.preference that is not worse than the
 fp32 ONNX graph beyond noise on the test split, else the fp32 graph itself.
 
-"Beyond noise" is the evidence module's (`fullcycle.evidence.compare`): the paired bootstrap
+"Beyond noise" is the evidence module's (`fullcycle.core.evidence.compare`): the paired bootstrap
 interval of the test macro-F1 difference, variant minus fp32, on the same texts, and McNemar's exact
 test on the texts exactly one of them gets right, at `optimize.confidence`. With
 `optimize.margin` > 0 a variant that is worse beyond noise is still served when the whole interval
@@ -18,9 +18,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fullcycle import evidence
-from fullcycle.errors import FullcycleError
-from fullcycle.evidence import Difference, Predictions
+from fullcycle.core import evidence
+from fullcycle.core.errors import FullcycleError
+from fullcycle.core.evidence import Difference, Predictions
 
 FALLBACK = "fp32"  # the fused fp32 ONNX graph: the trained model itself, in ONNX Runtime
 VARIANTS = ("pruned-int8", "int8", FALLBACK)  # every variant the stage can build

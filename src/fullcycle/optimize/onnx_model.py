@@ -3,7 +3,7 @@
 models/optimized/ (written by the optimize stage) holds `model.onnx`, the tokenizer files and
 `manifest.json`: the variant (int8, fp32, pruned-int8), the labels and max length, the source
 model's version (the hash of models/classifier's bytes) and the variant's test metrics.
-`OnnxClassifier` predicts like `fullcycle.classifier.Classifier`, so the service, the optimize
+`OnnxClassifier` predicts like `fullcycle.core.classifier.Classifier`, so the service, the optimize
 stage and the benchmarks use either one the same way.
 """
 
@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from fullcycle import windows
-from fullcycle.errors import FullcycleError
+from fullcycle.core import paths, windows
+from fullcycle.core.errors import FullcycleError
 
 MODEL_FILE = "model.onnx"
 MANIFEST = "manifest.json"
-DEFAULT_DIR = Path("models/optimized")
+DEFAULT_DIR = paths.OPTIMIZED_DIR
 THREADS_ENV = "OMP_NUM_THREADS"  # the same knob as torch's, so one setting tunes either runtime
 RERUN = (
     "rerun `fullcycle optimize` (or `dvc repro optimize`), or serve the PyTorch model "
@@ -101,7 +101,9 @@ class OnnxClassifier:
         self.tokenizer = tokenizer
         self.labels = list(labels)
         self.max_length = int(max_length)
-        self.windows = int(n_windows)  # how many windows of a text it reads (fullcycle.windows)
+        self.windows = int(
+            n_windows
+        )  # how many windows of a text it reads (fullcycle.core.windows)
         self.manifest = manifest or {}
         self.inputs = [i.name for i in self.session.get_inputs()]
         self.providers = self.session.get_providers()
@@ -158,6 +160,6 @@ class OnnxClassifier:
 
     def predict(self, texts: Sequence[str], batch_size: int = 32) -> list[dict[str, Any]]:
         """One {label, score, scores} per text, in input order (as Classifier.predict)."""
-        from fullcycle.classifier import predictions
+        from fullcycle.core.classifier import predictions
 
         return predictions(self.labels, self.probabilities(texts, batch_size).tolist())

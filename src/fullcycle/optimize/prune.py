@@ -92,9 +92,9 @@ def finetune(
     loss mixed by `distill` (the unpruned model as teacher) when given."""
     import lightning as L
 
-    from fullcycle.train.datamodule import TextDataModule
-    from fullcycle.train.module import TextClassifier
-    from fullcycle.train.stage import quiet
+    from fullcycle.core.datamodule import TextDataModule
+    from fullcycle.core.finetune import TextClassifier
+    from fullcycle.core.logs import quiet
 
     quiet()
     steps = int(prune_cfg.steps)

@@ -24,16 +24,16 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from fullcycle import classifier, evidence, params
-from fullcycle.errors import FullcycleError
-from fullcycle.evidence import Predictions
-from fullcycle.io import atomic_path
+from fullcycle.core import classifier, evidence, params, paths
+from fullcycle.core.errors import FullcycleError
+from fullcycle.core.evidence import Predictions
+from fullcycle.core.io import atomic_path
+from fullcycle.core.splits import read_split
 from fullcycle.optimize import card, gate, variants
 from fullcycle.optimize.onnx_model import DEFAULT_DIR, MANIFEST, MODEL_FILE, OnnxClassifier
-from fullcycle.train.splits import read_split
 
-SUMMARY = Path("reports/optimize/summary.json")
-CARD = Path("reports/optimize/card.md")
+SUMMARY = paths.OPTIMIZE_SUMMARY
+CARD = paths.OPTIMIZE_CARD
 
 
 def settings(cfg: DictConfig) -> tuple[DictConfig, list[str], gate.Rule]:
@@ -46,7 +46,7 @@ def score(
     labels: Sequence[str], actual: Sequence[str], predicted: Sequence[str], reference: Sequence[str]
 ) -> dict[str, Any]:
     """Accuracy, macro-F1 and agreement with the reference's predictions (4 decimals)."""
-    from fullcycle.evaluate.stage import scores
+    from fullcycle.core.scores import scores
 
     result = scores(labels, actual, predicted)
     same = sum(p == r for p, r in zip(predicted, reference, strict=True))
@@ -80,7 +80,7 @@ def _check_export(
 
 
 def run(cfg: DictConfig, model_dir: str | Path = classifier.DEFAULT_DIR) -> dict[str, Any]:
-    from fullcycle.serve.model import content_version
+    from fullcycle.core.provenance import content_version
 
     opt, preference, rule = settings(cfg)
     data = params.section(cfg, "data")

@@ -18,8 +18,8 @@ from typing import Any, NamedTuple
 import torch
 from transformers import AutoModelForSequenceClassification, PreTrainedModel
 
-from fullcycle import classifier
-from fullcycle.errors import FullcycleError
+from fullcycle.core import classifier
+from fullcycle.core.errors import FullcycleError
 from fullcycle.optimize import export, prune
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fullcycle.errors import FullcycleError
+from fullcycle.core.errors import FullcycleError
 from fullcycle.serve.traffic import data_dir
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def bentoml_command(target: str, host: str, port: int) -> list[str]:
     return [sys.executable, "-m", "bentoml", "serve", target, "--host", host, "--port", str(port)]
 
 
-STARTUP_ERROR = "fullcycle.errors.FullcycleError: "  # how a worker's failed start is logged
+STARTUP_ERROR = "fullcycle.core.errors.FullcycleError: "  # how a worker's failed start is logged
 
 
 @dataclass
@@ -137,7 +137,7 @@ def capture_line(cfg: ServeSettings, capture: bool) -> str:
 def main(args) -> int:
     """`fullcycle serve`: `bentoml serve` at the project root (bentofile.yaml names the service),
     serving models/classifier or --model-dir from source."""
-    from fullcycle import classifier
+    from fullcycle.core import classifier
     from fullcycle.serve import runtime, settings
 
     cfg = settings.load()

@@ -8,31 +8,18 @@ Both paths produce the same model card, so /metadata answers alike whichever way
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from fullcycle import classifier, provenance
-from fullcycle.errors import FullcycleError
+from fullcycle.core import classifier, paths, provenance
+from fullcycle.core.errors import FullcycleError
+from fullcycle.core.provenance import content_version
 
-METRICS_FILE = Path("reports/eval/metrics.json")
+METRICS_FILE = paths.EVAL_METRICS
 DATA_DIR = "data/processed"
-
-
-def content_version(directory: str | Path) -> str:
-    """A version from the model's bytes: the same model always gets the same version, so
-    packaging twice reuses the stored model and /metadata names what is really loaded."""
-    directory = Path(directory)
-    digest = hashlib.sha256()
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(directory).as_posix().encode() + b"\0")
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-    return digest.hexdigest()[:16]
 
 
 def _data_hash(model_record: dict[str, Any], project: Path) -> str | None:

@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import fullcycle
-from fullcycle.errors import FullcycleError
-from fullcycle.io import atomic_path
+from fullcycle.core.errors import FullcycleError
+from fullcycle.core.io import atomic_path
+from fullcycle.core.provenance import content_version
 from fullcycle.optimize.onnx_model import read_manifest
 from fullcycle.serve import archive
-from fullcycle.serve.model import METRICS_FILE, content_version, model_card
+from fullcycle.serve.model import METRICS_FILE, model_card
 from fullcycle.serve.runtime import check_source
 from fullcycle.serve.settings import ServeSettings, from_params
 
@@ -37,13 +38,15 @@ BENTOFILE = Path("bentofile.yaml")
 # lists each as a dependency (a test keeps the two, and the imports, in step).
 SHIPPED = (
     "__init__.py",
-    "classifier.py",
-    "windows.py",  # how classifier.py and onnx_model.py cut a text into windows
-    "errors.py",
-    "evidence.py",  # classifier.split_predictions' types; numpy only at import
-    "io.py",
-    "params.py",
-    "provenance.py",
+    "core/__init__.py",
+    "core/classifier.py",
+    "core/windows.py",  # how classifier.py and onnx_model.py cut a text into windows
+    "core/errors.py",
+    "core/evidence.py",  # classifier.split_predictions' types; numpy only at import
+    "core/io.py",
+    "core/params.py",
+    "core/paths.py",
+    "core/provenance.py",
     # POST /explain: the endpoint and its attributions, not the explain stage
     "explain/__init__.py",
     "explain/serving.py",

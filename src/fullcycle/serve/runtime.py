@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fullcycle.errors import FullcycleError
+from fullcycle.core.errors import FullcycleError
 from fullcycle.serve.settings import RUNTIMES
 
 RUNTIME_ENV = "FULLCYCLE_SERVE_RUNTIME"
@@ -32,7 +32,7 @@ def load(
 ) -> tuple[Any, dict[str, Any]]:
     """(model with .predict(texts, batch_size), what /metadata says about the runtime)."""
     if runtime == "torch":
-        from fullcycle.classifier import Classifier
+        from fullcycle.core.classifier import Classifier
 
         model = Classifier(model_dir)
         return model, {"name": "torch", "variant": "fp32", "device": str(model.device)}
@@ -71,8 +71,8 @@ def check_source(manifest: dict[str, Any], optimized_dir: str | Path, version: s
 def check(runtime: str, model_dir: str | Path, optimized_dir: str | Path) -> None:
     """Fail now, in the command that starts the server, rather than in a worker's traceback."""
     if runtime == "onnx":
+        from fullcycle.core.provenance import content_version
         from fullcycle.optimize.onnx_model import OnnxClassifier
-        from fullcycle.serve.model import content_version
 
         model = OnnxClassifier.load(optimized_dir)
         check_source(model.manifest, optimized_dir, content_version(model_dir))

@@ -35,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from fullcycle import classifier
+from fullcycle.core import classifier
 from fullcycle.explain.serving import Endpoint as ExplainEndpoint
 from fullcycle.explain.serving import Explained
 from fullcycle.serve import runtime

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fullcycle.errors import FullcycleError
+from fullcycle.core.errors import FullcycleError
 
 API_KEY_ENV = "FULLCYCLE_API_KEY"
 BYTES_PER_CHAR = 6  # a character's longest usual JSON form: \\uXXXX
@@ -149,7 +149,7 @@ def _check(key: str, value: Any, kind: type, where: str) -> Any:
 
 def from_params(path: str | os.PathLike[str] | None = None) -> tuple[dict[str, Any], str]:
     """The raw `serve` section of params.yaml, and where it was read from."""
-    from fullcycle import params
+    from fullcycle.core import params
 
     path = Path(path or os.environ.get(PARAMS_ENV) or params.PARAMS_FILE)
     section = params.section(params.load(path), "serve")

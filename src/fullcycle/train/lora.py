@@ -20,7 +20,7 @@ from typing import Any
 
 from transformers import PreTrainedModel
 
-from fullcycle.errors import FullcycleError
+from fullcycle.core.errors import FullcycleError
 
 CHOICES = ("none", "lora")
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import lightning as L
 
-from fullcycle.errors import FullcycleError
-from fullcycle.train.module import MONITOR
+from fullcycle.core.errors import FullcycleError
+from fullcycle.core.finetune import MONITOR
 
 ENV = "FULLCYCLE_TUNE_TRIAL"
 PRUNED_ATTR = "pruned_at_epoch"  # set on the trial by the process that stopped it

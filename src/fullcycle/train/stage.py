@@ -21,13 +21,14 @@ from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, Mode
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
-from fullcycle import classifier, evidence, params
-from fullcycle.errors import FullcycleError
-from fullcycle.io import atomic_path
-from fullcycle.provenance import dvc_md5
+from fullcycle.core import classifier, evidence, params
+from fullcycle.core.datamodule import WINDOW_CHOICES, TextDataModule
+from fullcycle.core.errors import FullcycleError
+from fullcycle.core.finetune import MONITOR, TextClassifier
+from fullcycle.core.io import atomic_path
+from fullcycle.core.logs import quiet
+from fullcycle.core.provenance import dvc_md5
 from fullcycle.train import checkpoints, lora, progress, pruning
-from fullcycle.train.datamodule import WINDOW_CHOICES, TextDataModule
-from fullcycle.train.module import MONITOR, TextClassifier
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +41,6 @@ VAL_PREDICTIONS = LIVE_DIR / "val_predictions.json"
 warnings.filterwarnings("ignore", message=".*does not have many workers.*")
 # lightning 2.6 calls an API that torch 2.13 deprecates; nothing for a user to act on
 warnings.filterwarnings("ignore", message=".*isinstance\\(treespec, LeafSpec\\)")
-
-
-def quiet() -> None:
-    """Lightning logs its device banner and tips at INFO: show them only with `fullcycle -v`.
-    Lightning's own progress bar stays on a terminal (plain lines elsewhere: build_trainer);
-    transformers' "Writing model shards" bar goes."""
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-    if logging.getLogger().getEffectiveLevel() > logging.INFO:
-        logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
 
 
 def check_train_params(train: DictConfig) -> None:
@@ -301,7 +291,7 @@ def write_val_predictions(processed_dir: str | Path, live_summary: dict[str, Any
     """The saved model's validation predictions (dvclive/val_predictions.json) and the interval
     of its validation metrics (dvclive/metrics.json: best.val_f1_macro_ci), from the saved model
     itself, so they are what was kept, not an epoch's running average."""
-    from fullcycle.train.splits import read_split
+    from fullcycle.core.splits import read_split
 
     model = classifier.Classifier(MODEL_DIR)
     val = read_split(processed_dir, "val", model.labels, labels_from=f"{MODEL_DIR}'s labels")

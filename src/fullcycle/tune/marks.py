@@ -4,7 +4,7 @@ A study ranks trials on a few hundred validation texts, where two trials a point
 same model as far as those texts can tell. For each finished trial this reads the validation
 predictions its experiments saved (dvclive/val_predictions.json; a multi-seed trial's seeds stacked
 with `Predictions.seeds`, so its metric is their mean and the bootstrap resamples texts jointly)
-and gives, with fullcycle.evidence:
+and gives, with fullcycle.core.evidence:
 - its 95% interval (the seeded bootstrap over the validation texts);
 - its mark against the best trial (paired bootstrap on the same texts): "best", "≈ best" (not
   distinguishable from it) or "worse beyond noise";
@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from fullcycle import evidence
-from fullcycle.errors import FullcycleError
-from fullcycle.evidence import Predictions
+from fullcycle.core import evidence, paths
+from fullcycle.core.errors import FullcycleError
+from fullcycle.core.evidence import Predictions
 from fullcycle.tune import study as studies
 
-PREDICTIONS = "dvclive/val_predictions.json"
+PREDICTIONS = paths.VAL_PREDICTIONS.as_posix()
 METRIC = "f1_macro"  # the study's value: validation macro-F1 (conf/tune `metric`)
 BEST, NEAR, OTHER = "best", "≈ best", "other texts"  # OTHER: scored on another validation split
 
@@ -169,7 +169,7 @@ def gather(
 ) -> Evidence:
     """Intervals and marks for the study's complete trials, and the sentence on main: `head`
     (default: the commit the best trial ran from, else the current HEAD)."""
-    from fullcycle.provenance import git_commit
+    from fullcycle.core.provenance import git_commit
 
     trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     winner = best(trials)

@@ -12,12 +12,13 @@ from pathlib import Path
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from fullcycle.io import write_text
+from fullcycle.core import paths
+from fullcycle.core.io import write_text
 from fullcycle.tune import marks
 from fullcycle.tune import study as studies
 
 WIDTH = 100  # the summary's sentences wrap here
-REPORT_DIR = Path("reports/tune")
+REPORT_DIR = paths.TUNE_DIR
 ORDER = {TrialState.COMPLETE: 0, TrialState.PRUNED: 1, TrialState.RUNNING: 2, TrialState.FAIL: 3}
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fullcycle.errors import FullcycleError
+from fullcycle.core.errors import FullcycleError
 
 log = logging.getLogger(__name__)
 

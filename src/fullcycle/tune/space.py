@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from fullcycle.errors import FullcycleError
+from fullcycle.core.errors import FullcycleError
 
 CONF_DIR = Path("conf/tune")
 TYPES = ("float", "int", "categorical")

@@ -21,7 +21,7 @@ import optuna
 from optuna.storages._heartbeat import is_heartbeat_enabled
 from optuna.trial import FrozenTrial, TrialState
 
-from fullcycle.errors import FullcycleError
+from fullcycle.core.errors import FullcycleError
 from fullcycle.train.pruning import build_pruner
 
 DB_DIR = Path(".fullcycle/tune")

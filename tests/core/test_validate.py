@@ -277,8 +277,8 @@ def test_conflicting_labels_policy_error_is_the_default(capsys, tmp_path):
 def test_conflicting_labels_resolved_whatever_the_row_order(capsys, tmp_path, policy, kept, said):
     from types import SimpleNamespace
 
+    from fullcycle.core.validate import load_and_validate
     from fullcycle.data.commands import data_config
-    from fullcycle.data.prepare import load_and_validate
 
     rows = conflicted_rows()
     code, out = validate(capsys, write_csv(tmp_path / "d.csv", rows), "--on-conflict", policy)
@@ -296,8 +296,8 @@ def test_conflicting_labels_resolved_whatever_the_row_order(capsys, tmp_path, po
 
 
 def test_unknown_conflict_policy_is_named(tmp_path):
-    from fullcycle.data.validate import validate as check
-    from fullcycle.errors import FullcycleError
+    from fullcycle.core.errors import FullcycleError
+    from fullcycle.core.validate import validate as check
 
     table = pd.DataFrame({"text": ["a"], "label": ["x"]}, index=pd.RangeIndex(1, 2))
     with pytest.raises(FullcycleError, match="data.on_conflict = 'vote'"):

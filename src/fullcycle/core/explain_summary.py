@@ -22,8 +22,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-SUMMARY = Path("reports/explain/summary.json")
-PAGE = Path("reports/explain/index.html")
+from fullcycle.core import paths
+
+SUMMARY = paths.EXPLAIN_SUMMARY
+PAGE = paths.EXPLAIN_PAGE
 
 
 def _is_word(word: str, stopwords: frozenset[str]) -> bool:

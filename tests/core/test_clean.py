@@ -1,6 +1,6 @@
 import pandas as pd
 
-from fullcycle.data.clean import clean_text, clean_texts
+from fullcycle.core.clean import clean_text, clean_texts
 
 
 def test_whitespace_unicode_and_control_characters_are_normalised():

@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from fullcycle import params
 from fullcycle.cli import main
-from fullcycle.errors import FullcycleError
+from fullcycle.core import params
+from fullcycle.core.errors import FullcycleError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_committed_params_equal_the_composition_of_conf():

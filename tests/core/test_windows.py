@@ -1,4 +1,4 @@
-"""fullcycle.windows: a long text read as consecutive windows, their probabilities averaged, the
+"""fullcycle.core.windows: a long text read as consecutive windows, their probabilities averaged, the
 same way by PyTorch and ONNX Runtime."""
 
 import json
@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from fullcycle import classifier, windows
+from fullcycle.core import classifier, windows
 from fullcycle.optimize import export, variants
 from fullcycle.optimize.onnx_model import OnnxClassifier
 
-from .conftest import LABELS
+from ..conftest import LABELS
 
 LONG = " ".join(f"word{i}" for i in range(300))  # ~900 word pieces
 TEXTS = ["A short one.", LONG, "", "The striker scored twice in the second half. " * 12]

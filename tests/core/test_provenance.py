@@ -8,10 +8,10 @@ from pathlib import Path
 
 import yaml
 
-from fullcycle import provenance
+from fullcycle.core import provenance
 from fullcycle.serve.model import model_card
 
-from .conftest import git, run
+from ..conftest import git, run
 
 
 def dvc_repo(root: Path) -> Path:

@@ -12,7 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from fullcycle.errors import FullcycleError
+from fullcycle.core.errors import FullcycleError
+
+SPLITS = ("train", "val", "test", "production")
+# The fewest rows a class can have: one in each split and a second one in train.
+MIN_ROWS_PER_CLASS = len(SPLITS) + 1
 
 
 def read_labels(processed_dir: str | Path) -> list[str]:
