@@ -8,7 +8,7 @@ from fullcycle.core import params
 from fullcycle.core.errors import FullcycleError
 from fullcycle.data import prepare
 
-from .test_params import REPO
+from .conftest import REPO
 
 
 def test_baseline_clears_the_bar_on_bbc_news(tmp_path, monkeypatch):

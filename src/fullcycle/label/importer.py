@@ -21,7 +21,6 @@ import json
 from pathlib import Path
 
 import pandas as pd
-import yaml
 from omegaconf import DictConfig
 
 from fullcycle.core import params
@@ -35,8 +34,8 @@ from fullcycle.core.sources import read_bbc_news, read_table
 from fullcycle.core.validate import _label_str, rows_text, validate
 from fullcycle.label.studio import read_labelled
 from fullcycle.lifecycle import records
-from fullcycle.lifecycle.gitutil import dirty_files, git, repo_root, undone_on_failure
-from fullcycle.lifecycle.traffic import track
+from fullcycle.lifecycle.gitutil import repo_root
+from fullcycle.lifecycle.versioning import version_file
 
 
 def project_labels(data: DictConfig) -> list[str]:
@@ -174,37 +173,35 @@ def _commit(
     body = new.to_csv(index=False)
     digest = hashlib.md5(body.encode()).hexdigest()
     dest = folder / f"{src.stem}-{digest[:8]}.csv"
-    dvc_file, ignore = Path(f"{dest}.dvc"), folder / ".gitignore"
-    dirty = set(dirty_files()) & {str(dvc_file), str(ignore)}
-    if dirty:
-        raise FullcycleError(f"cannot import: {', '.join(sorted(dirty))} has uncommitted changes.")
-    with undone_on_failure(dest, dvc_file, ignore):
+    classes = new["label"].value_counts().sort_index()
+    notes = (
+        "classes: "
+        + ", ".join(f"{k} {v}" for k, v in classes.items())
+        + (
+            f"\nnew labels: {', '.join(added)} (the next release is a major version)"
+            if added
+            else ""
+        )
+        + (f"\n{len(skipped)} rows without a label were skipped" if skipped else "")
+    )
+
+    def write() -> None:
         with atomic_path(dest) as tmp:
             tmp.write_text(body, encoding="utf-8")
-        remote = track(dest)
-        md5 = yaml.safe_load(dvc_file.read_text())["outs"][0]["md5"]
-        record = records.LabelImport(
+
+    def record_of(md5: str) -> records.LabelImport:
+        return records.LabelImport(
             str(src), str(dest), len(new), md5, ",".join(added) if added else "none"
         )
-        classes = new["label"].value_counts().sort_index()
-        message = record.message(
-            "classes: "
-            + ", ".join(f"{k} {v}" for k, v in classes.items())
-            + (
-                f"\nnew labels: {', '.join(added)} (the next release is a major version)"
-                if added
-                else ""
-            )
-            + (f"\n{len(skipped)} rows without a label were skipped" if skipped else "")
-        )
-        git("add", "--", str(dvc_file), str(ignore))
-        git("commit", "-q", "-m", message, "--", str(dvc_file), str(ignore))
-    sha = git("rev-parse", "--short", "HEAD")
-    pushed = (
-        f"pushed to DVC remote '{remote}'" if remote else "no DVC remote configured (not pushed)"
+
+    done = version_file(
+        dest, write, lambda md5: record_of(md5).message(notes), what="import labels"
     )
+    if done.sha is None:
+        print(f"{dest} (md5 {done.md5[:8]}) is already imported: nothing to commit.")
+        return 0
     print(
-        f"{record.summary()} -> {dest}\ncommitted {sha}; {pushed}. "
+        f"{record_of(done.md5).summary()} -> {dest}\ncommitted {done.sha}; {done.pushed}. "
         "Run `dvc repro` to train on it (held-out rows of earlier data stay held out)."
     )
     if skipped:

@@ -25,6 +25,12 @@ def register_traffic(add, stage, command) -> None:
 
 def register(add, stage, command) -> None:
     """Experiments, promotion, releases, history, the reproduction check, GitHub."""
+    _experiments(add, command)
+    _promotion_and_releases(add, command)
+    _github(add, command)
+
+
+def _experiments(add, command) -> None:
     exp = add("exp", None, "work with DVC experiments").add_subparsers(
         dest="exp_command", metavar="<exp command>", required=True
     )
@@ -55,6 +61,8 @@ def register(add, stage, command) -> None:
     p.add_argument("--confidence", type=float, default=0.95, help="of the intervals (default 0.95)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
+
+def _promotion_and_releases(add, command) -> None:
     p = add(
         "promote",
         command("fullcycle.lifecycle.promote:promote"),
@@ -100,7 +108,9 @@ def register(add, stage, command) -> None:
         "only in bytes (exit 1 when a committed metric differs)",
     )
 
-    # --- GitHub (the workflows call these) ---------------------------------------------------
+
+def _github(add, command) -> None:
+    """The GitHub workflows call these."""
     p = add(
         "pr-comment",
         command("fullcycle.lifecycle.report:pr_comment"),

@@ -13,21 +13,15 @@ import argparse
 import shutil
 from pathlib import Path
 
-import yaml
-
 from fullcycle.core import params, paths
 from fullcycle.core.errors import FullcycleError
 from fullcycle.core.validate import load_and_validate
 from fullcycle.data.commands import data_config, parse_labels
 from fullcycle.lifecycle import conf, records
 from fullcycle.lifecycle.gitutil import (
-    dirty_files,
-    dvc,
-    dvc_remote,
-    git,
     repo_root,
-    undone_on_failure,
 )
+from fullcycle.lifecycle.versioning import version_file
 
 RAW_DIR = paths.RAW_DIR
 CONFIG = Path("conf/config.yaml")
@@ -49,55 +43,36 @@ def add(args: argparse.Namespace) -> int:
         int(data.max_errors), hint=f"{src} was not added: fix the rows above and add it again."
     )
     dest = destination(src, args.name)
-    dvc_file = Path(f"{dest}.dvc")
-    touched = [CONFIG, FILE_OPTION, Path(params.PARAMS_FILE), dvc_file, RAW_DIR / ".gitignore"]
-    dirty = set(dirty_files()) & {str(p) for p in touched}
-    if dirty:
-        raise FullcycleError(
-            f"cannot add data: {', '.join(sorted(dirty))} has uncommitted changes that this "
-            "commit would sweep in. Commit or revert them first."
-        )
+    classes = clean["label"].value_counts().sort_index()
+    body = (
+        "classes: "
+        + ", ".join(f"{k} {v}" for k, v in classes.items())
+        + f"\nrows read: {validation.rows}, exact duplicates dropped: {validation.duplicates}"
+        + f"\nadded from: {src}"
+    )
 
-    with undone_on_failure(*touched, dest):
+    def write() -> None:
         if src.resolve() != dest.resolve():
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, dest)
-        dvc("add", str(dest))
-        md5 = yaml.safe_load(dvc_file.read_text())["outs"][0]["md5"]
         switch_params(dest, args)
-        remote = dvc_remote()
-        if remote:
-            try:
-                dvc("push", "-r", remote, str(dvc_file))
-            except FullcycleError as exc:
-                raise FullcycleError(
-                    f"{exc}\nThe data could not be pushed to the DVC remote '{remote}', so nothing "
-                    "was added or committed. Fix the remote (`dvc remote list`) and add it again."
-                ) from None
-        git("add", "--", *[str(p) for p in touched if p.exists()])
-        if not git("diff", "--cached", "--name-only", "--", *map(str, touched)):
-            print(f"{dest} (md5 {md5[:8]}) is already the current data version: nothing to commit.")
-            return 0
-        classes = clean["label"].value_counts().sort_index()
-        record = records.DataVersion(str(dest), len(clean), len(classes), md5)
-        body = (
-            "classes: "
-            + ", ".join(f"{k} {v}" for k, v in classes.items())
-            + f"\nrows read: {validation.rows}, exact duplicates dropped: {validation.duplicates}"
-            + f"\nadded from: {src}"
-        )
-        git(
-            "commit",
-            "-q",
-            "-m",
-            record.message(body),
-            "--",
-            *[str(p) for p in touched if p.exists()],
-        )
-    sha = git("rev-parse", "--short", "HEAD")
-    pushed = (
-        f"pushed to DVC remote '{remote}'" if remote else "no DVC remote configured (not pushed)"
+
+    def record_of(md5: str) -> records.DataVersion:
+        return records.DataVersion(str(dest), len(clean), len(classes), md5)
+
+    done = version_file(
+        dest,
+        write,
+        lambda md5: record_of(md5).message(body),
+        what="add data",
+        also=[CONFIG, FILE_OPTION, Path(params.PARAMS_FILE)],
     )
+    if done.sha is None:
+        print(
+            f"{dest} (md5 {done.md5[:8]}) is already the current data version: nothing to commit."
+        )
+        return 0
+    record, sha, pushed = record_of(done.md5), done.sha, done.pushed
     print(
         f"{record.summary()}\ncommitted {sha}; {pushed}.\n"
         f"Train on it and commit the results (as the README shows):\n  "

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from fullcycle.core import paths
+from fullcycle.core import metric_spec, paths
 from fullcycle.core.errors import FullcycleError
 from fullcycle.lifecycle.conf import flatten
 from fullcycle.lifecycle.gitutil import git, read_tracked, rev_parse, show_file
@@ -90,16 +90,13 @@ class Run:
         if self.row and self.metrics_by_file is None:  # exp_show's columns: FILE:key, else key
             value = self.row.get(f"{path}:{key}", self.row.get(key))
         if value is None or isinstance(value, str):
-            value = self.metrics.get(path)
-            for part in key.split("."):
-                value = value.get(part) if isinstance(value, dict) else None
+            return metric_spec.pick(self.metrics.get(path), key)
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         return float(value) if ok else None
 
 
 def split_metric(spec: str) -> tuple[str, str]:
-    path, _, key = spec.rpartition(":")
-    return path or EVAL_METRICS, key
+    return metric_spec.split(spec, EVAL_METRICS)
 
 
 def exp_show(rev: str) -> list[dict[str, Any]]:

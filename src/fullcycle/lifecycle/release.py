@@ -25,6 +25,7 @@ import yaml
 
 from fullcycle.core import paths
 from fullcycle.core.errors import FullcycleError
+from fullcycle.core.provenance import LOCK_FILE, locked_outs
 from fullcycle.lifecycle import records
 from fullcycle.lifecycle.experiments import EVAL_METRICS, headline
 from fullcycle.lifecycle.gitutil import (
@@ -59,12 +60,7 @@ def declared_artifact(name: str, rev: str = "HEAD") -> str:
 
 def model_hash(path: str, rev: str) -> str | None:
     """The hash dvc.lock records for the output `path` at `rev` (None: not trained there)."""
-    lock = yaml.safe_load(show_file(rev, "dvc.lock") or "") or {}
-    for stage in (lock.get("stages") or {}).values():
-        for out in stage.get("outs") or []:
-            if str(out.get("path", "")).rstrip("/") == path:
-                return out.get("md5") or out.get("hash")
-    return None
+    return locked_outs(show_file(rev, LOCK_FILE)).get(path)
 
 
 def eval_metrics(rev: str) -> dict[str, float]:

@@ -11,7 +11,6 @@ No new rows: exit 0, nothing written. No captured traffic at all: an error (is c
 from __future__ import annotations
 
 import argparse
-import logging
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,14 +18,14 @@ from pathlib import Path
 import pandas as pd
 
 from fullcycle.core.errors import FullcycleError
+from fullcycle.core.io import atomic_path
 from fullcycle.lifecycle import records
 from fullcycle.lifecycle.gitutil import (
-    dirty_files,
     git,
     repo_root,
     rev_parse,
-    undone_on_failure,
 )
+from fullcycle.lifecycle.versioning import version_file
 
 SETTLE_S = 2.0  # rows younger than this wait for the next snapshot (see the module docstring)
 COLUMNS = ["time", "text", "predicted", "score", "model", "request_id"]
@@ -67,29 +66,6 @@ def _epoch(stamp: str) -> float:
     return datetime.fromisoformat(stamp).timestamp()
 
 
-def track(path: Path) -> str | None:
-    """`dvc add` the file and push it to the default DVC remote when there is one; returns the
-    remote's name. In-process (one DVC import instead of three `dvc` processes: seconds saved)."""
-    from dvc.exceptions import DvcException
-    from dvc.repo import Repo
-
-    dvc_log = logging.getLogger("dvc")
-    level = dvc_log.level
-    dvc_log.setLevel(logging.WARNING)  # its "to track the changes with git, run" hint: we do
-    try:
-        with Repo(".") as repo:
-            repo.scm_context.quiet = True
-            repo.add(str(path))
-            remote = repo.config["core"].get("remote")
-            if remote:
-                repo.push(targets=[f"{path}.dvc"], remote=remote)
-    except DvcException as exc:
-        raise FullcycleError(f"DVC could not track or push {path}: {exc}") from None
-    finally:
-        dvc_log.setLevel(level)
-    return remote
-
-
 def batch_path(out_dir: Path, now: datetime) -> Path:
     """YYYY-MM-DD_HHMM.parquet; a second snapshot in the same minute gets the seconds too."""
     path = out_dir / f"{now:%Y-%m-%d_%H%M}.parquet"
@@ -121,12 +97,6 @@ def snapshot(args: argparse.Namespace) -> int:
         return 0
 
     out = batch_path(out_dir, now)
-    dvc_file, ignore = Path(f"{out}.dvc"), out_dir / ".gitignore"
-    dirty = set(dirty_files()) & {str(dvc_file), str(ignore)}
-    if dirty and not args.no_commit:
-        raise FullcycleError(
-            f"cannot snapshot: {', '.join(sorted(dirty))} has uncommitted changes. Commit or revert."
-        )
     models = sorted(frame["model"].unique())
     record = records.TrafficSnapshot(
         path=str(out),
@@ -135,23 +105,23 @@ def snapshot(args: argparse.Namespace) -> int:
         to=str(frame["time"].iloc[-1]),
         models=",".join(models),
     )
-    from fullcycle.core.io import atomic_path
+    body = (
+        f"captured in {capture_dir}/ by model(s) {', '.join(models)}\n"
+        "predicted labels: "
+        + ", ".join(f"{k} {v}" for k, v in frame["predicted"].value_counts().items())
+    )
 
-    with undone_on_failure(out, dvc_file, ignore):
+    def write() -> None:
         with atomic_path(out) as tmp:
             frame.to_parquet(tmp, index=False)
-        remote = track(out)
-        if not args.no_commit:
-            git("add", "--", str(dvc_file), str(ignore))
-            body = (
-                f"captured in {capture_dir}/ by model(s) {', '.join(models)}\n"
-                f"predicted labels: "
-                + ", ".join(f"{k} {v}" for k, v in frame["predicted"].value_counts().items())
-            )
-            git("commit", "-q", "-m", record.message(body), "--", str(dvc_file), str(ignore))
-    pushed = (
-        f"pushed to DVC remote '{remote}'" if remote else "no DVC remote configured (not pushed)"
+
+    done = version_file(
+        out,
+        write,
+        lambda _md5: record.message(body),
+        what="snapshot",
+        commit=not args.no_commit,
     )
-    done = "" if args.no_commit else f"committed {git('rev-parse', '--short', 'HEAD')}; "
-    print(f"{record.summary()}\n{done}{pushed} ({time.perf_counter() - started:.1f}s).")
+    committed = f"committed {done.sha}; " if done.sha else ""
+    print(f"{record.summary()}\n{committed}{done.pushed} ({time.perf_counter() - started:.1f}s).")
     return 0

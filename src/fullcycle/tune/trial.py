@@ -12,7 +12,6 @@ s being the seed the plain run trains with; the trial's value is the mean of the
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -25,6 +24,7 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
+from fullcycle.core import metric_spec
 from fullcycle.core.errors import FullcycleError
 from fullcycle.train.pruning import ENV, PRUNED_ATTR, TrialRef
 from fullcycle.tune import study as studies
@@ -64,31 +64,21 @@ def overrides(fixed: list[str], params: dict[str, Any]) -> list[str]:
     return flags
 
 
-def _pick(text: str, key: str) -> float | None:
-    try:
-        value: Any = json.loads(text)
-    except ValueError:
-        return None
-    for part in key.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    return None if isinstance(value, bool) or not isinstance(value, int | float) else float(value)
-
-
 def read_metric(spec: str, rev: str | None = None) -> float | None:
     """`FILE:section.key` from a JSON metrics file (default dvclive/metrics.json:best.val_f1_macro):
     in the workspace, or as the experiment `rev` recorded it (a `--temp` run leaves the workspace
     alone)."""
-    path, _, key = spec.rpartition(":")
+    path, key = metric_spec.split(spec)
     if rev is None:
         try:
-            return _pick(Path(path).read_text(encoding="utf-8"), key)
+            return metric_spec.pick_json(Path(path).read_text(encoding="utf-8"), key)
         except OSError:
             return None
     import dvc.api
     from dvc.exceptions import DvcException
 
     try:
-        return _pick(dvc.api.read(path, rev=rev), key)
+        return metric_spec.pick_json(dvc.api.read(path, rev=rev), key)
     except (DvcException, OSError):
         return None
 
@@ -257,9 +247,10 @@ def mean(values: list[float]) -> float:
 
 def check_metric(spec: str) -> None:
     """The study's value is a validation number: refuse anything read from the test split."""
-    path, _, key = spec.rpartition(":")
-    if not path or not key:
-        raise FullcycleError(f"tune metric {spec!r}: write it as FILE:section.key.")
+    try:
+        _, key = metric_spec.split(spec)
+    except FullcycleError as exc:
+        raise FullcycleError(f"tune {exc}") from None
     if "test" in key.split(".") or key.startswith("test"):
         raise FullcycleError(
             f"tune metric {spec!r} reads the test split: the study's value must be a validation "
