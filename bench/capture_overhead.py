@@ -33,7 +33,7 @@ def main() -> None:
 
     from fullcycle.core.sources import read_bbc_news
     from fullcycle.serve import launch
-    from fullcycle.serve.traffic import captured_files, read_rows
+    from fullcycle.serve.capture import captured_files, read_rows
 
     texts = [t[:600] for t in read_bbc_news()["text"].tolist()]
     with tempfile.TemporaryDirectory() as tmp:

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -35,6 +36,50 @@ PROJECT_FILES = [
 # slice to hold the 30 texts the drift checks need: BBC's default 5% of 40 rows a class is 2).
 SMALL = ["model=tiny", "data.max_per_class=40", "trainer.max_epochs=1"]
 SMALL += ["data.split.test=0.15", "data.split.production=0.15"]
+
+# The slowest test files, slowest first (`--durations`: each file's setup, calls and teardown). With
+# `--dist loadfile` each file is a unit of work that pytest-xdist hands to the next free worker in
+# collection order, so these go first and the quick ones fill in at the end: a long file started
+# last would leave the other worker idle (xdist's own order, most tests first, put the two
+# slowest files, of one test each, last). The rest follow, most tests first.
+SLOWEST_FIRST = [
+    "tests/lifecycle/test_e2e.py",
+    "tests/lifecycle/test_promote.py",  # builds the lifecycle sandbox the next ones copy
+    "tests/test_train_pipeline.py",
+    "tests/lifecycle/test_release.py",
+    "tests/lifecycle/test_experiments.py",
+    "tests/serve/test_runtime.py",
+    "tests/train/test_stage.py",
+    "tests/serve/test_package.py",
+    "tests/monitor/test_stage.py",
+    "tests/explain/test_stage.py",
+    "tests/monitor/test_kinds.py",
+    "tests/monitor/test_checks.py",
+    "tests/serve/test_batching.py",
+    "tests/test_pipeline.py",
+    "tests/serve/test_service.py",
+    "tests/optimize/test_stage.py",
+    "tests/serve/test_capture.py",
+    "tests/train/test_lora.py",
+    "tests/label/test_label.py",
+    "tests/explain/test_service.py",
+    "tests/serve/test_limits.py",
+    "tests/lifecycle/test_report.py",
+    "tests/test_baseline.py",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files in SLOWEST_FIRST order, then the others, most tests first; a file's tests keep
+    their order (pyproject.toml's addopts turn xdist's own reordering off)."""
+    rank = {name: i for i, name in enumerate(SLOWEST_FIRST)}
+    count = Counter(item.nodeid.split("::", 1)[0] for item in items)
+
+    def key(item: pytest.Item) -> tuple[int, int, str]:
+        name = item.nodeid.split("::", 1)[0]
+        return rank.get(name, len(rank)), -count[name], name
+
+    items.sort(key=key)  # stable: a file's tests keep their order
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -147,54 +192,98 @@ def one_thread() -> Iterator[None]:
         yield
 
 
+def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of this test run that every pytest-xdist worker sees (the run's base temporary
+    folder; each worker's own is a sub-folder of it); without xdist, the session's own."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def built_once(
+    tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], object]
+) -> Path:
+    """The folder `name` of the run's shared folder, made by `build(folder)` once per test run:
+    the first worker to ask builds it under a file lock, the others wait for it, then all use
+    it. Shared by every worker: treat it as read-only (copy it to change it)."""
+    from filelock import FileLock
+
+    shared = shared_dir(tmp_path_factory)
+    folder, built = shared / name, shared / f"{name}.built"
+    with FileLock(shared / f"{name}.lock"):
+        if not built.exists():
+            if folder.exists():  # a build that failed half-way: start over
+                shutil.rmtree(folder)
+            build(folder)
+            built.touch()
+    return folder
+
+
+def copy_project(source: Path, dest: Path) -> Path:
+    """A private copy of a built project (its git repository, DVC cache and outputs), links kept
+    as links and times as they were: DVC sees the same up-to-date pipeline."""
+    shutil.copytree(source, dest, symlinks=True)
+    return dest
+
+
 @pytest.fixture(scope="session")
-def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny model trained once per session through the real prepare and train stages (40 rows
-    per class, 1 epoch): its models/classifier/ directory. Shared: treat it as read-only."""
-    from fullcycle.core import params
-    from fullcycle.data import prepare
-    from fullcycle.train import stage
+def tiny_repro(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small project (tiny model, 40 rows per class, 1 epoch) after a real `dvc repro train`
+    (prepare, then train), built once per test run: a git repository whose dvc.lock and DVC cache
+    (.dvc/cache, inside it) say the pipeline is up to date to the model. Shared by every worker:
+    read it, or take a private copy with copy_project."""
 
-    root = make_project(tmp_path_factory.mktemp("trained") / "project", SMALL)
-    with contextlib.chdir(root), _torch_threads(1):
-        cfg = params.load()
-        prepare.run(cfg)
-        stage.run(cfg)
-    return root / "models" / "classifier"
+    def build(folder: Path) -> None:
+        root = make_project(folder / "project", SMALL)
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("OMP_NUM_THREADS", "1")  # torch in subprocesses: 2 threads crawl on 2 cores
+            run(root, "dvc", "repro", "train", timeout=300)
+
+    return built_once(tmp_path_factory, "tiny-repro", build) / "project"
 
 
 @pytest.fixture(scope="session")
-def optimized_model(trained_model: Path) -> Path:
-    """The optimize stage run once on the session's trained tiny model, in its project: the
-    models/optimized/ directory (ONNX model, tokenizer, manifest). Shared: treat it as read-only."""
+def trained_model(tiny_repro: Path) -> Path:
+    """The tiny model trained once per test run through the real prepare and train stages (40
+    rows per class, 1 epoch): tiny_repro's models/classifier/ directory. Shared: read-only."""
+    return tiny_repro / "models" / "classifier"
+
+
+@pytest.fixture(scope="session")
+def optimized_model(tiny_repro: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The optimize stage run once per test run on the trained tiny model, in a copy of its
+    project: the models/optimized/ directory (ONNX model, tokenizer, manifest). Shared: treat it
+    as read-only."""
     from fullcycle.core import params
     from fullcycle.optimize import stage
 
-    root = trained_model.parents[1]
-    with contextlib.chdir(root), _torch_threads(1):
-        stage.run(params.load())
-    return root / "models" / "optimized"
+    def build(folder: Path) -> None:
+        root = copy_project(tiny_repro, folder / "project")
+        with contextlib.chdir(root), _torch_threads(1):
+            stage.run(params.load())
+
+    return built_once(tmp_path_factory, "optimized", build) / "project" / "models" / "optimized"
 
 
 @pytest.fixture(scope="session")
 def optimized_fp32(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """models/optimized/ with the fp32 variant (optimize.preference=[fp32]): ONNX Runtime with
     scores that do not depend on batch-mates (int8's per-batch activation scale makes them move
-    by ~1e-4, as much as the tiny model's scores differ between texts)."""
+    by ~1e-4, as much as the tiny model's scores differ between texts). Built once per test run."""
     from omegaconf import OmegaConf
 
     from fullcycle.core import params
     from fullcycle.optimize import stage
 
-    root = tmp_path_factory.mktemp("fp32")
-    source = trained_model.parents[1]
-    shutil.copytree(source / "models" / "classifier", root / "models" / "classifier")
-    shutil.copytree(source / "data" / "processed", root / "data" / "processed")
-    cfg = params.load(source / "params.yaml")
-    cfg.optimize.preference = ["fp32"]
-    with contextlib.chdir(root), _torch_threads(1):
-        stage.run(OmegaConf.create(cfg))
-    return root / "models" / "optimized"
+    def build(root: Path) -> None:
+        source = trained_model.parents[1]
+        shutil.copytree(source / "models" / "classifier", root / "models" / "classifier")
+        shutil.copytree(source / "data" / "processed", root / "data" / "processed")
+        cfg = params.load(source / "params.yaml")
+        cfg.optimize.preference = ["fp32"]
+        with contextlib.chdir(root), _torch_threads(1):
+            stage.run(OmegaConf.create(cfg))
+
+    return built_once(tmp_path_factory, "fp32", build) / "models" / "optimized"
 
 
 LABELS = ["business", "entertainment", "politics", "sports", "tech"]

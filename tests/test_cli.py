@@ -31,6 +31,33 @@ def test_help_imports_nothing_heavy():
     assert done.stdout.splitlines()[-1] == "loaded:", done.stdout.splitlines()[-1]
 
 
+def test_what_only_checks_or_orchestrates_imports_no_torch():
+    """BentoML imports the service module to find the service (the server's arbiter process,
+    `bentoml build` in `fullcycle package`), `fullcycle serve` checks the model's files before it
+    starts the server, and `fullcycle tune` runs its trials in other processes: none of them needs
+    torch or Lightning, seconds of imports at every start (the model loads in the worker)."""
+    modules = [
+        "fullcycle.serve.service",
+        "fullcycle.serve.launch",
+        "fullcycle.serve.package",
+        "fullcycle.core.model_meta",
+        "fullcycle.tune.search",
+        "fullcycle.tune.trial",
+        "fullcycle.tune.study",
+    ]
+    heavy = {"torch", "lightning", "transformers", "torchmetrics"}
+    code = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        f"print('loaded:', *sorted({{m.split('.')[0] for m in sys.modules}} & {heavy!r}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines()[-1] == "loaded:", done.stdout.splitlines()[-1]
+
+
 def stage_commands() -> dict[str, list[str]]:
     stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
     return {name: shlex.split(stage["cmd"]) for name, stage in stages.items()}

@@ -16,7 +16,6 @@ import yaml
 from .conftest import REPO, git, make_project, run
 
 LABELS = ["business", "entertainment", "politics", "sports", "tech"]
-COLUMNS_120 = {**os.environ, "COLUMNS": "120"}
 
 
 def results(root, f1: float) -> None:
@@ -105,7 +104,11 @@ def test_metrics_and_exp_show_fit_120_columns(tmp_path):
 
     line = readme_exp_show()
     table = subprocess.run(
-        ["bash", "-c", line], cwd=root, capture_output=True, text=True, env=COLUMNS_120
+        ["bash", "-c", line],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "120"},  # PATH as the session set it
     )
     assert table.returncode == 0, table.stderr
     lines = table.stdout.splitlines()

@@ -56,7 +56,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     data = params.section(cfg, "data")
     train = read_split(data.processed_dir, "train")
     test = read_split(data.processed_dir, "test")
-    model = build(params.section(cfg, "baseline"), int(cfg.get("seed", 0)))
+    model = build(params.section(cfg, "baseline"), int(params.section(cfg, "seed")))
     model.fit(train["text"], train["label"])
     predicted = [str(p) for p in model.predict(test["text"])]
     labels = json.loads((Path(data.processed_dir) / "labels.json").read_text(encoding="utf-8"))
@@ -78,6 +78,6 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     return metrics
 
 
-def main() -> None:
+def cli_baseline() -> None:
     test = run(params.load())["test"]
     print(f"baseline: test accuracy {test['accuracy']:.4f}, macro-F1 {test['f1_macro']:.4f}")

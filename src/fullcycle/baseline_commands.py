@@ -4,4 +4,4 @@ from __future__ import annotations
 
 
 def register(add, stage, command) -> None:
-    add("baseline", stage("fullcycle.baseline:main"), "train and score the TF-IDF baseline")
+    add("baseline", stage("fullcycle.baseline:cli_baseline"), "train and score the TF-IDF baseline")

@@ -53,7 +53,10 @@ def test_hashes_are_dvcs_own_and_the_commit_is_stamped_at_package_time(tmp_path)
     model.mkdir(parents=True)
     meta = {"labels": ["a", "b"], "max_length": 8, "data": {"md5": processed}}
     (model / "fullcycle.json").write_text(json.dumps(meta))
-    (root / "params.yaml").write_text("data:\n  source: file\n  path: data/raw/reviews.csv\n")
+    from fullcycle.core import params
+
+    overrides = ["data=file", "data.path=data/raw/reviews.csv"]  # params.yaml: conf/, whole
+    params.write(root / "params.yaml", Path(__file__).resolve().parents[2] / "conf", overrides)
     card = model_card(model, project=root)
     assert card["data_hash"] == processed
     assert card["raw_data"] == raw

@@ -233,7 +233,10 @@ def test_row_numbers_alone_when_they_match_the_lines(capsys, tmp_path):
 
 
 def test_max_errors_from_params_caps_every_list(capsys, tmp_path):
-    (tmp_path / "params.yaml").write_text("data:\n  max_errors: 3\n")
+    from fullcycle.core import params
+
+    conf = Path(__file__).resolve().parents[2] / "conf"  # params.yaml is conf/ composed, whole
+    params.write(tmp_path / "params.yaml", conf, ["data.max_errors=3"])
     latin = tmp_path / "latin.csv"
     latin.write_bytes(b"text,label\n" + b"caf\xe9,a\n" * 8)
     code, out = validate(capsys, latin)

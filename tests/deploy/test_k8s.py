@@ -17,6 +17,7 @@ from kubernetes_validate import utils as kv
 
 from fullcycle.serve import settings
 from tests.conftest import REPO
+from tests.serve.serve_conf import serve_settings
 
 K8S = REPO / "deploy" / "k8s"
 KUSTOMIZATION = "kustomization.yaml"  # kustomize's own file: no Kubernetes API schema
@@ -222,4 +223,4 @@ def test_the_environment_is_what_the_service_reads(k8s):
     assert resources["requests"]["memory"] and resources["limits"]["memory"]
     # requests in flight (serve.timeout_s) may finish after SIGTERM
     grace = k8s["Deployment"]["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
-    assert grace > settings.ServeSettings().timeout_s
+    assert grace > serve_settings().timeout_s

@@ -4,7 +4,8 @@ Layout under one folder (all links between them relative, so a copy is an indepe
   project/   the git repo (cwd of the tests), `origin` -> ../origin.git, DVC remote -> ../dvc-remote
   origin.git the bare remote standing in for GitHub's git side
   dvc-remote the DVC remote
-The expensive part (data add + two `dvc exp run`s) is built once per session; tests take a copy.
+The expensive part (data add + two `dvc exp run`s) is built once per test run, shared by the
+pytest-xdist workers; tests take a copy.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.conftest import built_once, make_project, run
 from tests.conftest import git as git_in
-from tests.conftest import make_project, run
 from tests.lifecycle.fake_github import FakeGitHub
 
 # The tiny profile as `dvc exp run` flags: each run recomposes conf/ into params.yaml (hydra).
@@ -131,27 +132,31 @@ def bare(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
 
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory: pytest.TempPathFactory, news_csv: Path) -> Sandbox:
-    """A sandbox after `fullcycle data add` and two experiments: `good` and `weak` (lower lr)."""
-    box = make_sandbox(tmp_path_factory.mktemp("lifecycle") / "sandbox")
-    run(box.root, "fullcycle", "data", "add", str(news_csv))
-    for name, lr in (("good", "0.0001"), ("weak", "0.00001")):
-        run(
-            box.root,
-            "dvc",
-            "exp",
-            "run",
-            "-q",
-            "-n",
-            name,
-            *EXP_FLAGS,
-            "-S",
-            f"train.lr={lr}",
-            *EXP_TARGETS,
-        )
-    # `dvc exp run` leaves the last experiment applied to the workspace; back to main's state
-    run(box.root, "git", "reset", "-q", "--hard")
-    run(box.root, "git", "clean", "-qfd")
-    return box
+    """A sandbox after `fullcycle data add` and two experiments: `good` and `weak` (lower lr).
+    Built once per test run and shared by every worker: tests take a copy (`sandbox`)."""
+
+    def build(folder: Path) -> None:
+        box = make_sandbox(folder / "sandbox")
+        run(box.root, "fullcycle", "data", "add", str(news_csv))
+        for name, lr in (("good", "0.0001"), ("weak", "0.00001")):
+            run(
+                box.root,
+                "dvc",
+                "exp",
+                "run",
+                "-q",
+                "-n",
+                name,
+                *EXP_FLAGS,
+                "-S",
+                f"train.lr={lr}",
+                *EXP_TARGETS,
+            )
+        # `dvc exp run` leaves the last experiment applied to the workspace; back to main's state
+        run(box.root, "git", "reset", "-q", "--hard")
+        run(box.root, "git", "clean", "-qfd")
+
+    return Sandbox(built_once(tmp_path_factory, "lifecycle", build) / "sandbox")
 
 
 @pytest.fixture

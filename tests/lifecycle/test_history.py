@@ -7,8 +7,11 @@ import os
 from pathlib import Path
 
 from fullcycle.cli import main
+from fullcycle.core import params
 from fullcycle.lifecycle import records
-from tests.conftest import git
+from tests.conftest import REPO, git
+
+RAW = "data/raw/reviews.csv"
 
 
 def lifecycle_repo(root: Path) -> Path:
@@ -158,12 +161,12 @@ def data_repo(root: Path) -> tuple[Path, str]:
         return git(root, "rev-parse", "HEAD")
 
     try:
-        (root / "params.yaml").write_text("data:\n  source: bbc\n  path: null\n")
+        params.write(root / "params.yaml", REPO / "conf")  # conf/ composed: the BBC corpus
         template = records.Promotion("bbc-0-full", "af0e709", "m", 0.963, 0.96, 0.95)
         commit(1, template.message(), "params.yaml")
         release = records.Release("classifier", "v0.1.0", {"test.f1_macro": 0.963})
         git(root, "tag", "-a", "classifier@v0.1.0", "-m", release.message())
-        (root / "params.yaml").write_text("data:\n  source: file\n  path: data/raw/reviews.csv\n")
+        params.write(root / "params.yaml", REPO / "conf", ["data=file", f"data.path={RAW}"])
         (root / "data/raw").mkdir(parents=True)
         (root / "data/raw/reviews.csv.dvc").write_text("outs:\n- md5: " + "d" * 32 + "\n")
         version = records.DataVersion("data/raw/reviews.csv", 200, 2, "d" * 32)

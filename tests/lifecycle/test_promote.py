@@ -116,6 +116,16 @@ def test_missing_remotes_are_named_before_anything_is_pushed(sandbox, github, ca
     assert origin_branches(sandbox) == ["main"] and github.state.requests == []
 
 
+def test_an_origin_without_a_default_branch_is_named_and_nothing_is_pushed(sandbox, github, capsys):
+    # a bare origin made without `-b main` points HEAD at a branch nobody pushed
+    sandbox.origin_git("symbolic-ref", "HEAD", "refs/heads/master")
+    assert main(["promote", "good"]) == 2
+    err = capsys.readouterr().err
+    assert "origin does not say which branch is its default" in err
+    assert "symbolic-ref HEAD refs/heads/main" in err
+    assert origin_branches(sandbox) == ["main"] and github.state.requests == []
+
+
 def test_api_errors_leave_nothing_pushed(sandbox, github, capsys):
     # 401: the token is checked before anything is pushed
     github.state.fail["GET /"] = (401, {"message": "Bad credentials"})

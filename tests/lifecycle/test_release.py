@@ -161,7 +161,7 @@ def test_the_release_bento_leaves_the_package_stage_output_alone(tmp_path, monke
         print("exported to bentos/x.bento")
         return 0
 
-    fake = SimpleNamespace(main=package_main)
+    fake = SimpleNamespace(package_model=package_main)
     monkeypatch.setattr(release.importlib, "import_module", lambda name: fake)
     monkeypatch.setattr(release, "dvc", lambda *args: "")  # HEAD's model is checked out
     monkeypatch.setattr(release, "dvc_remote", lambda: None)

@@ -16,20 +16,20 @@ from fullcycle.core import params
 from fullcycle.core.errors import FullcycleError
 from fullcycle.monitor import inputs
 
-from ..conftest import SMALL, make_project, run
+from ..conftest import SMALL, copy_project, git, run
 from .conftest import docstrings, write_batch
 
 OVERRIDES = [*SMALL, "monitor.min_rows=20", "monitor.permutations=100"]
 
 
 @pytest.fixture(scope="module")
-def small_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def small_project(tmp_path_factory: pytest.TempPathFactory, tiny_repro: Path) -> Path:
     """The pipeline up to the model, run by DVC: 120 training texts, 30 held-out production
-    texts, the tiny model trained for one epoch."""
-    root = make_project(tmp_path_factory.mktemp("monitor") / "project", OVERRIDES)
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("OMP_NUM_THREADS", "1")  # torch in subprocesses: 2 threads crawl on 2 busy cores
-        run(root, "dvc", "repro", "train", timeout=300)
+    texts, the tiny model trained for one epoch (a copy of the run's `tiny_repro`), with the
+    monitor settings above composed into params.yaml and committed."""
+    root = copy_project(tiny_repro, tmp_path_factory.mktemp("monitor") / "project")
+    params.write(root / "params.yaml", root / "conf", OVERRIDES)
+    git(root, "commit", "-qam", "monitor settings for the tests")
     return root
 
 
@@ -217,14 +217,12 @@ def test_a_crash_exits_2_with_one_line_and_the_traceback_only_with_debug(
 @pytest.mark.parametrize(
     ("key", "value", "says"),
     [
-        (
-            "confidence",
-            1.5,
-            "monitor.confidence = 1.5: must be a number of at least 0.5 and at most",
-        ),
-        ("min_rows", 5, "monitor.min_rows = 5: must be a whole number of at least 20"),
-        ("permutations", "many", "monitor.permutations = 'many': must be a whole number"),
-        ("thresholds", {"txt": 0.6}, "unknown: ['txt']; missing: ['accuracy_drop'"),
+        ("confidence", 1.5, "monitor.confidence = 1.5: must be a number in [0.5, 0.99999]"),
+        ("min_rows", 5, "monitor.min_rows = 5: must be a whole number >= 20"),
+        ("permutations", "many", "monitor.permutations = 'many': must be a whole number >= 20"),
+        ("thresholds", {"txt": 0.6}, "monitor.thresholds.txt is not a setting (did you mean"),
+        ("thresholds", {"txt": 0.6}, "monitor.thresholds.accuracy_drop is missing: must be a"),
+        ("kinds", {"fail_on": ["drift"]}, "monitor.kinds.fail_on = ['drift']: must be a list out"),
     ],
 )
 def test_bad_monitor_settings_are_clear_errors(tmp_path, monkeypatch, capsys, key, value, says):
@@ -239,10 +237,13 @@ def test_bad_monitor_settings_are_clear_errors(tmp_path, monkeypatch, capsys, ke
 
 
 def test_conf_thresholds_cover_every_check():
+    from fullcycle.core.schema import DRIFT_KINDS, Thresholds
     from fullcycle.monitor.checks import MEASURES
+    from fullcycle.monitor.kinds import KINDS
 
     conf = OmegaConf.load(Path(__file__).parents[2] / "conf" / "monitor" / "default.yaml")
-    assert set(conf.thresholds) == set(MEASURES)
+    assert set(conf.thresholds) == set(MEASURES) == set(Thresholds.model_fields)
+    assert DRIFT_KINDS == KINDS  # what monitor.kinds.fail_on may name
 
 
 def test_two_runs_write_the_same_report_bytes(in_project, tmp_path):

@@ -87,12 +87,21 @@ def test_pruning_builds_a_scored_variant(project_copy, capsys):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"confidence": 1.5}, "optimize.confidence = 1.5 must be in [0.5, 1)"),
+        ({"confidence": 1.5}, "optimize.confidence = 1.5: must be a number in [0.5, 1)"),
         ({"tolerance": 0.005}, "optimize.tolerance is no longer read"),
-        ({"preference": ["int4"]}, "optimize.preference = ['int4'] must list"),
-        ({"prune": PRUNE | {"heads_fraction": 1}}, "prune.heads_fraction = 1.0 must be in (0, 1)"),
-        ({"prune": PRUNE | {"ffn_fraction": -0.5}}, "prune.ffn_fraction = -0.5 must be in [0, 1)"),
-        ({"prune": PRUNE | {"distill": 2}}, "optimize.prune.distill = 2.0 must be in [0, 1]"),
+        ({"preference": ["int4"]}, "optimize.preference = ['int4']: must be a list out of"),
+        (
+            {"prune": PRUNE | {"heads_fraction": 1}},
+            "optimize.prune.heads_fraction = 1: must be a number in (0, 1)",
+        ),
+        (
+            {"prune": PRUNE | {"ffn_fraction": -0.5}},
+            "optimize.prune.ffn_fraction = -0.5: must be a number in [0, 1)",
+        ),
+        (
+            {"prune": PRUNE | {"distill": 2}},
+            "optimize.prune.distill = 2: must be a number in [0, 1]",
+        ),
     ],
 )
 def test_bad_params_are_one_line_and_write_nothing(project_copy, capsys, change, message):

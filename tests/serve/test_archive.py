@@ -10,7 +10,7 @@ from pathlib import Path
 from fullcycle.serve import archive
 
 BENTO_YAML = """\
-service: fullcycle.serve.service:Classifier
+service: fullcycle.serve.service:ClassifierService
 name: fullcycle-classifier
 version: 567137a0c372cdfe
 # a comment BentoML never writes, kept anyway

@@ -60,7 +60,14 @@ def run(client_leaves: bool) -> tuple[list[str], Connection]:
     async def scenario() -> tuple[list[str], Connection]:
         started, answer, log = asyncio.Event(), asyncio.Event(), []
         app = app_answering_after(started, answer, log)
-        guard = Guard(app, 10_000, "NO_SUCH_KEY_ENV", on_gone=lambda: log.append("gone"))
+        held: list[int] = []
+        guard = Guard(
+            app,
+            10_000,
+            "NO_SUCH_KEY_ENV",
+            on_gone=lambda: log.append("gone"),
+            on_inflight=held.append,
+        )
         connection = Connection()
         handling = asyncio.create_task(guard(SCOPE, connection.receive, connection.send))
         await started.wait()
@@ -70,6 +77,9 @@ def run(client_leaves: bool) -> tuple[list[str], Connection]:
             answer.set()
         await asyncio.wait_for(handling, 5)
         assert guard.inflight == 0  # the body's reservation is released either way
+        # each change is reported (the /metrics gauge): Content-Length's 15 bytes, the body as
+        # it came (one more), none
+        assert held == [15, len(BODY), 0]
         return log, connection
 
     return asyncio.run(scenario())

@@ -4,6 +4,7 @@ start-up warning when the API is reachable beyond loopback without a key."""
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -15,12 +16,12 @@ import pytest
 
 from fullcycle.serve import launch
 from fullcycle.serve.guard import exposure_warning
-from fullcycle.serve.settings import ServeSettings
+from tests.serve.serve_conf import serve_settings
 
 from .conftest import serve_project
 
 LIMITS = {"max_texts": 64, "max_chars": 5000, "max_inflight_mb": 4}  # 1.84 MB bodies, 2 fit
-MAX_BODY = ServeSettings(**LIMITS).max_body_bytes
+MAX_BODY = serve_settings(**LIMITS).max_body_bytes
 WARNING = "WARNING: the API listens on"
 
 
@@ -78,11 +79,23 @@ def test_oversize_content_length_is_a_413_before_any_body_byte(server):
         sock.close()
 
 
+def held(server, size: int, timeout: float = 60) -> None:
+    """Wait until the server holds `size` bytes of request bodies (its /metrics gauge)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        metrics = httpx.get(f"{server.url}/metrics", timeout=10).text
+        found = re.findall(r"^fullcycle_inflight_bytes(?:\{[^}]*\})? (\S+)$", metrics, re.M)
+        if sum(float(v) for v in found) == size:
+            return
+        assert time.monotonic() < deadline, f"the server never held {size} bytes:\n{metrics}"
+        time.sleep(0.05)
+
+
 def test_bodies_beyond_the_memory_budget_are_a_503_before_they_are_read(server):
     body = maximal_body()
     first, second = post_headers(server.port, len(body)), post_headers(server.port, len(body))
     try:
-        time.sleep(2)  # both reservations are taken when their headers arrive
+        held(server, 2 * len(body))  # both reservations are taken when their headers arrive
         third = post_headers(server.port, len(body))
         try:
             assert status(third) == 503  # answered without a byte of its body

@@ -104,7 +104,7 @@ def test_a_release_version_names_the_bento_and_rebuilding_it_replaces_it(
 
     monkeypatch.chdir(packaged)
     for _ in range(2):  # the same release packaged again (a re-run workflow) must not fail
-        assert package.main(version="v9.9.9") == 0
+        assert package.package_model(version="v9.9.9") == 0
         assert "as bento fullcycle-classifier:v9.9.9," in capsys.readouterr().out
     assert [b.tag.version for b in bentoml.bentos.list("fullcycle-classifier")].count("v9.9.9") == 1
     released = bentoml.bentos.get("fullcycle-classifier:v9.9.9")
@@ -121,15 +121,15 @@ def test_package_without_an_evaluated_model_says_what_to_run(project, trained_mo
     )
     serve_project(project, trained_model, runtime="onnx")  # no models/optimized
     with pytest.raises(FullcycleError, match="models/optimized/manifest.json not found"):
-        package.main()
+        package.package_model()
     params.write(project / "params.yaml", project / "conf", [*SMALL, "serve.runtime=torch"])
     metrics = project / "reports" / "eval" / "metrics.json"
     metrics.unlink()
     with pytest.raises(FullcycleError, match="fullcycle evaluate"):
-        package.main()
+        package.package_model()
     metrics.write_text("{not json")
     with pytest.raises(FullcycleError, match="metrics.json is not valid JSON"):
-        package.main()
+        package.package_model()
     assert not (project / "bentos").exists()
 
 

@@ -109,10 +109,7 @@ def test_every_secret_is_gone_from_a_mixed_text():
         assert secret not in masked, secret
 
 
-def test_many_numbers_in_a_long_text_stay_fast():
-    import time
-
+@pytest.mark.timeout(120)  # catastrophic backtracking would hang here; speed: bench/mask_pii.py
+def test_many_numbers_in_a_long_text_are_all_masked():
     text = "1234567 " * 6250  # 50,000 characters of digit groups
-    started = time.perf_counter()
     assert "1234567" not in mask_pii(text)
-    assert time.perf_counter() - started < 10  # ~0.8 s measured on a busy 2-core machine

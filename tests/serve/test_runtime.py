@@ -16,6 +16,7 @@ from fullcycle.core.errors import FullcycleError
 from fullcycle.serve import launch, runtime
 from fullcycle.serve.settings import load as load_settings
 from tests.conftest import BIN
+from tests.serve.serve_conf import serve_values
 
 from .conftest import LABELS, serve_project
 
@@ -68,11 +69,11 @@ def test_metadata_names_the_runtime_and_variant(servers, optimized_model):
 
 def test_runtime_comes_from_params_then_the_environment(tmp_path, monkeypatch):
     monkeypatch.delenv(runtime.RUNTIME_ENV, raising=False)
-    assert load_settings({"runtime": "torch"}).runtime == "torch"
-    assert load_settings({}, env={runtime.RUNTIME_ENV: "torch"}).runtime == "torch"
-    assert load_settings({}, env={}).runtime == "onnx"
+    assert load_settings(serve_values(runtime="torch")).runtime == "torch"
+    assert load_settings(serve_values(), env={runtime.RUNTIME_ENV: "torch"}).runtime == "torch"
+    assert load_settings(serve_values(), env={}).runtime == "onnx"
     with pytest.raises(FullcycleError, match="FULLCYCLE_SERVE_RUNTIME.*'tensorrt'.*onnx, torch"):
-        load_settings({}, env={runtime.RUNTIME_ENV: "tensorrt"})
+        load_settings(serve_values(), env={runtime.RUNTIME_ENV: "tensorrt"})
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ import pytest
 
 from fullcycle.core.classifier import read_meta
 from fullcycle.serve import launch
+from fullcycle.serve.capture import captured_files, read_rows
 from fullcycle.serve.model import _without_none
-from fullcycle.serve.traffic import captured_files, read_rows
 from tests.conftest import BIN
 
 from .conftest import API_KEY, LABELS, METRICS, serve_project

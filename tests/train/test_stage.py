@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
+from fullcycle import cli
 from fullcycle.core import params
 from fullcycle.core.classifier import Classifier, read_meta
 from fullcycle.core.errors import FullcycleError
@@ -87,7 +88,7 @@ def test_keep_saves_the_best_epoch_or_the_last(prepared):
 
 def test_any_save_pretrained_folder_is_a_starting_point(prepared, trained_model):
     cfg = params.load()
-    cfg.model = OmegaConf.create({"name_or_path": str(trained_model), "max_length": 32})
+    cfg.model.name_or_path, cfg.model.max_length = str(trained_model), 32
     cfg.trainer.max_epochs = 1
     stage.run(cfg)
     meta = read_meta(prepared / "models/classifier")
@@ -194,22 +195,37 @@ def test_an_unreadable_checkpoint_is_dropped_not_resumed(prepared):
 
 
 @pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("train.lr=-1", "train.lr = -1: must be a number > 0 (conf/train/default.yaml)"),
+        ("train.batch_size=0", "train.batch_size = 0: must be a whole number >= 1"),
+        ("train.label_smoothing=1.0", "train.label_smoothing = 1.0: must be a number in [0, 1)"),
+        ("train.window=middle", "train.window = 'middle': must be one of first, random"),
+        ("train.keep=first", "train.keep = 'first': must be one of last, best"),
+        ("train.layer_decay=1.5", "train.layer_decay = 1.5: must be a number in (0, 1], or null"),
+        ("model.windows=0", "model.windows = 0: must be a whole number >= 1 (conf/model/)"),
+        ("model.windows=all", "model.windows = 'all': must be a whole number >= 1"),
+        ("+train.lrr=1", "train.lrr is not a setting (did you mean train.lr? train has: batch_"),
+    ],
+)
+def test_bad_configuration_is_one_line_before_any_work(project, capsys, override, message):
+    """The schema (core/schema.py) refuses it as the params are composed: nothing is trained."""
+    assert cli.main(["train", "model=tiny", override]) == 2
+    err = capsys.readouterr().err
+    assert f"conf/ with model=tiny {override}: {message}" in err and "Traceback" not in err
+    assert not (project / "models").exists()
+
+
+@pytest.mark.parametrize(
     ("key", "value", "message"),
     [
-        ("train.lr", -1, r"train.lr = -1 is missing or out of range"),
-        ("train.batch_size", 0, r"train.batch_size = 0"),
-        ("train.label_smoothing", 1.0, r"train.label_smoothing = 1.0 is missing or out of range"),
-        ("train.window", "middle", r"train.window = 'middle' is missing or out of range"),
-        ("train.keep", "first", r"train.keep = 'first' is missing or out of range"),
-        ("train.layer_decay", 1.5, r"train.layer_decay = 1.5 is missing or out of range"),
-        ("model.windows", 0, r"model.windows = 0 must be a whole number of at least 1"),
-        ("model.windows", "all", r"model.windows = 'all' must be a whole number"),
         ("trainer.no_such_option", 1, r"trainer section has a key lightning.Trainer does not take"),
         ("trainer.accelerator", "gpu", r"rejects the trainer section.*-S trainer=cpu"),
         ("model.name_or_path", "no/such-model", r"'no/such-model' is not a folder"),
     ],
 )
 def test_bad_configuration_is_a_clear_error(prepared, key, value, message):
+    """What only the libraries can refuse: a Trainer argument, a device, a model."""
     cfg = params.load()
     OmegaConf.update(cfg, key, value, force_add=True)
     with pytest.raises(FullcycleError, match=message):

@@ -57,10 +57,10 @@ def test_grid_needs_choices_on_every_entry():
 @pytest.mark.parametrize(
     ("opts", "message"),
     [
-        (Options(sampler="bayes"), "sampler 'bayes'"),
-        (Options(trials=0), "trials = 0"),
-        (Options(seeds=0), r"seeds = 0: give a whole number >= 1"),
-        (Options(study="my study"), "study name"),
+        (Options(sampler="bayes"), "sampler = 'bayes': must be one of tpe, random, grid"),
+        (Options(trials=0), "trials = 0: must be a whole number >= 1"),
+        (Options(seeds=0), r"seeds = 0: must be a whole number >= 1"),
+        (Options(study="my study"), r"study = 'my study': must be a string matching"),
         (Options(fixed=["train.lr=1e-4"]), r"-S train.lr: fixed by -S and searched"),
     ],
 )
@@ -90,7 +90,17 @@ def test_a_bad_tpe_startup_is_a_clear_error(tmp_path, value):
         f"tpe_startup_trials: {value}\n"
         "space:\n  train.lr: {type: float, low: 1.0e-5, high: 1.0e-3}\n"
     )
-    with pytest.raises(FullcycleError, match=f"(?i)s.yaml: tpe_startup_trials = .*{value[:3]}"):
+    message = f"s.yaml: tpe_startup_trials = .*{value[:3]}.*: must be a whole number >= 1"
+    with pytest.raises(FullcycleError, match=f"(?i){message}"):
+        settings(Options(space=str(path)))
+
+
+def test_an_unknown_setting_is_named_with_what_the_file_may_hold(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("trails: 8\nspace:\n  train.lr: {type: float, low: 1.0e-5, high: 1.0e-3}\n")
+    with pytest.raises(
+        FullcycleError, match=r"s.yaml: trails is not a setting \(did you mean trials"
+    ):
         settings(Options(space=str(path)))
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fullcycle.train.pruning import TrialRef
+from fullcycle.train.trial_ref import TrialRef
 from fullcycle.tune import trial
 
 

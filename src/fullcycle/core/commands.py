@@ -4,6 +4,6 @@ from __future__ import annotations
 
 
 def register(add, stage, command) -> None:
-    p = add("params", command("fullcycle.core.params:main"), "compose conf/ into params.yaml")
+    p = add("params", command("fullcycle.core.params:cli_params"), "compose conf/ into params.yaml")
     p.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. model=tiny train.lr=3e-5")
     p.add_argument("--check", action="store_true", help="exit 1 if params.yaml differs from conf/")

@@ -23,6 +23,7 @@ Seeded, so the same predictions always give the same interval (stage outputs sta
 from __future__ import annotations
 
 import hashlib
+import json
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -213,9 +214,7 @@ class Difference:
 
     def words(self) -> str:
         return (
-            f"{self.diff:+.4f} (95% interval {self.low:+.4f} to {self.high:+.4f}): {self.verdict}"
-            if self.confidence == 0.95
-            else f"{self.diff:+.4f} ({self.confidence:.0%} interval {self.low:+.4f} to "
+            f"{self.diff:+.4f} ({self.confidence:.0%} interval {self.low:+.4f} to "
             f"{self.high:+.4f}): {self.verdict}"
         )
 
@@ -269,24 +268,15 @@ def compare(
     differences = {}
     for j, name in enumerate(METRICS):
         low, high = _bounds(vb[1:, j] - va[1:, j], confidence)
-        differences[name] = Difference(
-            name,
-            round(float(va[0, j]), 4),
-            round(float(vb[0, j]), 4),
-            round(float(vb[0, j] - va[0, j]), 4),
-            low,
-            high,
-            confidence,
-            p_value,
-        )
+        point_a, point_b = float(va[0, j]), float(vb[0, j])  # row 0: the point estimates
+        points = round(point_a, 4), round(point_b, 4), round(point_b - point_a, 4)
+        differences[name] = Difference(name, *points, low, high, confidence, p_value)
     identical = a.predicted.shape == b.predicted.shape and bool((a.predicted == b.predicted).all())
     return Comparison(a.rows, differences, a_only, b_only, p_value, identical)
 
 
 def dumps(sets: dict[str, Predictions]) -> str:
     """A predictions file: {"labels": [...], "<split>": {split, rows, actual, predicted}, ...}."""
-    import json
-
     labels = next(iter(sets.values())).labels if sets else ()
     body = {"labels": list(labels)} | {name: p.to_json() for name, p in sets.items()}
     return json.dumps(body, indent=1) + "\n"
@@ -294,8 +284,6 @@ def dumps(sets: dict[str, Predictions]) -> str:
 
 def loads(text: str, where: str) -> dict[str, Predictions]:
     """The prediction sets of a file `dumps` wrote (`where` names it in errors)."""
-    import json
-
     try:
         data = json.loads(text)
         labels = [str(x) for x in data["labels"]]

@@ -101,29 +101,16 @@ def validate(
         return result
     # taken out of attrs: pandas deep-copies attrs into every derived frame (seconds at 100k rows)
     lines: Mapping[int, int] = table.attrs.pop("lines", None) or {}
-    found: list[tuple[int, Problem]] = []  # (first row concerned, problem), sorted at the end
-
-    def at(row: int, message: str, column: str) -> None:
-        found.append((row, Problem(source, message, row, column, lines.get(row))))
-
-    raw_text = table["text"]
-    is_str = raw_text.map(lambda t: isinstance(t, str))
-    for row in raw_text.index[raw_text.isna()]:
-        at(row, "text is missing", text_col)
-    for row in raw_text.index[~is_str & raw_text.notna()]:
-        at(row, f"text must be a string, got {type(raw_text[row]).__name__}", text_col)
-    text = clean_texts(raw_text.where(is_str, None))
-    for row in text.index[is_str & (text == "")]:
-        at(row, "text is empty or whitespace only", text_col)
-
+    # found: (first row concerned, problem), sorted at the end
+    text, text_ok, found = _clean_and_check_texts(table["text"], source, text_col, lines)
     label = table["label"].map(_label_str)
     if require_labels:
         for row in label.index[label.isna()]:
-            at(row, "label is missing", label_col)
+            found.append((row, Problem(source, "label is missing", row, label_col, lines.get(row))))
     if labels is not None:
         found += _unknown_labels(label, [str(x) for x in labels], source, label_col, lines)
 
-    good = is_str & (text != "") & (label.notna() | (not require_labels))
+    good = text_ok & (label.notna() | (not require_labels))
     frame = pd.DataFrame({"text": text[good], "label": label[good]})
     if require_labels:
         frame, clashes = _resolve_conflicts(frame, result.conflicts)
@@ -133,34 +120,64 @@ def validate(
     result.duplicates = len(frame) - len(deduped)
 
     tail: list[Problem] = []  # about the whole file, after the rows
-    if require_labels and require_every_label and labels is not None:
-        present = set(deduped["label"])
-        for name in (str(x) for x in labels):
-            if name not in present:
-                tail.append(
-                    Problem(
-                        source,
-                        f"label '{name}' is declared (--labels / data.labels) but no valid row "
-                        "has it: add rows for it, or leave it out of the labels.",
-                        column=label_col,
-                    )
-                )
-    if require_labels and not found and not tail:
-        for name, count in deduped["label"].value_counts().sort_index().items():
-            if count < min_rows_per_class:
-                tail.append(
-                    Problem(
-                        source,
-                        f"class '{name}' has {count} distinct row(s): a stratified split needs at "
-                        f"least {min_rows_per_class} (data.min_rows_per_class). Add rows or drop "
-                        "the class.",
-                        column=label_col,
-                    )
-                )
+    if require_labels:
+        declared = labels if require_every_label else None
+        tail = _class_problems(deduped, declared, min_rows_per_class, not found, source, label_col)
     result.problems = [p for _, p in sorted(found, key=lambda x: x[0])] + tail
     if not result.problems:
         result.clean = deduped.reset_index(drop=True)
     return result
+
+
+def _clean_and_check_texts(
+    raw_text: pd.Series, source: str, text_col: str, lines: Mapping[int, int]
+) -> tuple[pd.Series, pd.Series, list[tuple[int, Problem]]]:
+    """The cleaned texts, which of them are usable (a non-empty string), and a problem for each
+    text that is missing, not a string, or empty once cleaned."""
+    found: list[tuple[int, Problem]] = []
+
+    def at(row: int, message: str) -> None:
+        found.append((row, Problem(source, message, row, text_col, lines.get(row))))
+
+    is_str = raw_text.map(lambda t: isinstance(t, str))
+    for row in raw_text.index[raw_text.isna()]:
+        at(row, "text is missing")
+    for row in raw_text.index[~is_str & raw_text.notna()]:
+        at(row, f"text must be a string, got {type(raw_text[row]).__name__}")
+    text = clean_texts(raw_text.where(is_str, None))
+    for row in text.index[is_str & (text == "")]:
+        at(row, "text is empty or whitespace only")
+    return text, is_str & (text != ""), found
+
+
+def _class_problems(
+    deduped: pd.DataFrame,
+    declared: Sequence[str] | None,
+    min_rows: int,
+    rows_ok: bool,
+    source: str,
+    label_col: str,
+) -> list[Problem]:
+    """A problem for each `declared` label that no valid row has; when there is none and no row
+    has a problem, one for each class with too few distinct rows for a stratified split."""
+    present = set(deduped["label"])
+    unused = [name for name in map(str, declared or ()) if name not in present]
+    if unused or not rows_ok:
+        message = (
+            "label '{}' is declared (--labels / data.labels) but no valid row has it: add rows "
+            "for it, or leave it out of the labels."
+        )
+        return [Problem(source, message.format(name), column=label_col) for name in unused]
+    message = (
+        "class '{}' has {} distinct row(s): a stratified split needs at least {} "
+        "(data.min_rows_per_class). Add rows or drop the class."
+    )
+    counts = deduped["label"].value_counts().sort_index()
+    return [
+        Problem(source, message.format(name, count, min_rows), column=label_col)
+        for name, count in counts.items()
+        if count < min_rows
+    ]
 
 
 def _label_str(value: object) -> str | None:

@@ -63,14 +63,14 @@ def summarize(
 def run(cfg: DictConfig) -> dict[str, Any]:
     data = params.section(cfg, "data")
     # the split has its own seed, so a seed sweep (`-S seed=N`) retrains on the same texts
-    seed = int(data.split.get("seed", cfg.get("seed", 0)))
+    seed = int(data.split.seed)
     fractions = split_fractions(OmegaConf.to_container(data.split))  # type: ignore[arg-type]
     validation = load_and_validate(data)
     clean = validation.raise_if_invalid(
         int(data.max_errors), hint="Fix the rows above, then run `fullcycle prepare` again."
     )
     base = clean
-    clean = cap_per_class(clean, data.get("max_per_class"), seed)
+    clean = cap_per_class(clean, data.max_per_class, seed)
     splits = stratified_split(clean, fractions, seed)
     # labelled batches from `label import`: added without moving any base row (see label.merge)
     splits, labelled_test = add_labelled(splits, base, data, fractions, seed)
@@ -91,7 +91,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     return summary
 
 
-def main() -> None:
+def cli_prepare() -> None:
     summary = run(params.load())
     rows = summary["rows"]
     print(

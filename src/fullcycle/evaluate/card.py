@@ -116,32 +116,57 @@ def render(
     raw: dict[str, Any] | None = None,
     paired: Comparison | None = None,
 ) -> str:
+    """The model card (markdown), section by section."""
     test, labels = metrics["test"], list(meta["labels"])
-    data = meta.get("data", {})
+    return f"""# Model card: {meta.get("base_model", "?")} fine-tuned to classify texts
+
+{_what_it_is(meta, labels)}
+
+{_data_and_code(meta.get("data", {}), raw, test)}
+
+{_results(test, baseline, paired, per_class, confusion, labels)}
+
+{card_section()}
+{_size_and_parameters(size, meta)}
+
+{_limits(meta, test)}
+"""
+
+
+def _what_it_is(meta: dict[str, Any], labels: list[str]) -> str:
+    """The base model, how it was fine-tuned, its labels and how much of a text it reads."""
+    return f"""## What it is
+A transformers sequence classifier fine-tuned from `{meta.get("base_model", "?")}` by `fullcycle train`
+({meta.get("epochs", "?")} epoch(s); the epoch with the best validation macro-F1,
+{_num(meta.get("val_f1_macro"))}, was kept). It assigns each text one of {len(labels)} labels:
+{", ".join(labels)}. {_reading(meta)}"""
+
+
+def _data_and_code(data: dict[str, Any], raw: dict[str, Any] | None, test: dict[str, Any]) -> str:
+    """The data version, the rows of each split, and how to get the code back."""
     rows = data.get("rows", {})
-    acc_ci = test.get("accuracy_ci") or [test["accuracy"], test["accuracy"]]
+    return f"""## Data and code
+{_data_lines(data, raw)}
+- Rows: train {rows.get("train", "?")}, validation {rows.get("val", "?")}, test {test["rows"]}
+- Code: the git commit that holds this card (`git log -1 -- reports/model_card.md`); to reproduce,
+  check it out, then `dvc pull && dvc repro`"""
+
+
+def _results(
+    test: dict[str, Any],
+    baseline: dict[str, Any] | None,
+    paired: Comparison | None,
+    per_class: dict[str, dict[str, Any]],
+    confusion: list[list[int]],
+    labels: list[str],
+) -> str:
+    """The test scores against the baseline's, then per class and the confusion matrix."""
     per_class_rows = [
         [label, *(_num(v[k]) for k in ("precision", "recall", "f1")), v["support"]]
         for label, v in per_class.items()
     ]
     matrix = [[labels[i], *row] for i, row in enumerate(confusion)]
-    params = OmegaConf.to_yaml(OmegaConf.create(meta.get("params", {}))).rstrip()
-
-    return f"""# Model card: {meta.get("base_model", "?")} fine-tuned to classify texts
-
-## What it is
-A transformers sequence classifier fine-tuned from `{meta.get("base_model", "?")}` by `fullcycle train`
-({meta.get("epochs", "?")} epoch(s); the epoch with the best validation macro-F1,
-{_num(meta.get("val_f1_macro"))}, was kept). It assigns each text one of {len(labels)} labels:
-{", ".join(labels)}. {_reading(meta)}
-
-## Data and code
-{_data_lines(data, raw)}
-- Rows: train {rows.get("train", "?")}, validation {rows.get("val", "?")}, test {test["rows"]}
-- Code: the git commit that holds this card (`git log -1 -- reports/model_card.md`); to reproduce,
-  check it out, then `dvc pull && dvc repro`
-
-## Results on the test split
+    return f"""## Results on the test split
 {_versus_baseline(test, baseline, paired)}
 
 Per class:
@@ -150,19 +175,26 @@ Per class:
 
 Confusion matrix (rows: actual label, columns: predicted label):
 
-{_table(["actual / predicted", *labels], matrix)}
+{_table(["actual / predicted", *labels], matrix)}"""
 
-{card_section()}
-## Size and speed
+
+def _size_and_parameters(size: dict[str, Any], meta: dict[str, Any]) -> str:
+    """The model's size (its speed is measured apart) and the parameters it was trained with."""
+    params = OmegaConf.to_yaml(OmegaConf.create(meta.get("params", {}))).rstrip()
+    return f"""## Size and speed
 - {size["parameters"]:,} parameters, {size["size_mb"]} MB of weights
 - Speed depends on the machine, so it is measured apart: `python bench/model_latency.py`
 
 ## Training parameters
 ```yaml
 {params}
-```
+```"""
 
-## Limits
+
+def _limits(meta: dict[str, Any], test: dict[str, Any]) -> str:
+    """What the metrics alone do not show: the labels it knows, the test's reach, what it ignores."""
+    acc_ci = test.get("accuracy_ci") or [test["accuracy"], test["accuracy"]]
+    return f"""## Limits
 - It only knows the labels above: every text gets one of them, however unrelated it is. The score
   is a softmax probability, not a calibrated confidence; route low scores to a person.
 - Tested on {test["rows"]} texts from the same source as its training data: its accuracy is
@@ -171,5 +203,4 @@ Confusion matrix (rows: actual label, columns: predicted label):
   (`fullcycle exp diff`) says so.
 - Text past the first {meta["max_length"] * int(meta.get("windows", 1))} tokens is ignored.
 - Other languages, domains, writing styles and topics that drift over time are untested: watch
-  production traffic with the drift report before trusting it there.
-"""
+  production traffic with the drift report before trusting it there."""

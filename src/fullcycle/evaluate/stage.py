@@ -139,7 +139,7 @@ def run(cfg: DictConfig, model_dir: str | Path = DEFAULT_DIR) -> dict[str, Any]:
     return metrics
 
 
-def main() -> None:
+def cli_evaluate() -> None:
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # the "Loading weights" bar says nothing here

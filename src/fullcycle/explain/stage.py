@@ -11,72 +11,30 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig
 from tqdm.auto import tqdm
 
 from fullcycle.core import params
 from fullcycle.core.classifier import DEFAULT_DIR, Classifier
-from fullcycle.core.errors import FullcycleError
 from fullcycle.core.explain_summary import PAGE, SUMMARY, top_words
 from fullcycle.core.io import atomic_path
 from fullcycle.core.splits import read_split
 from fullcycle.explain import page, select
 
+if TYPE_CHECKING:
+    from fullcycle.explain.attribute import Explainer, Explanation
+
 PREDICT_BATCH = 32  # as evaluate scores the test split, so both see the same predictions
 
 
-def _count(v: object, least: int) -> bool:
-    """A whole number (not a bool, not 2e5) of at least `least`."""
-    return isinstance(v, int) and not isinstance(v, bool) and v >= least
-
-
-RULES = {  # key -> (check, what it must be)
-    "n_steps": (lambda v: _count(v, 1), "a whole number >= 1"),
-    "batch_size": (lambda v: _count(v, 1), "a whole number >= 1"),
-    "internal_batch_size": (lambda v: _count(v, 1), "a whole number >= 1"),
-    "per_class": (lambda v: _count(v, 0), "a whole number >= 0"),
-    "budget_token_steps": (
-        lambda v: v is None or _count(v, 1),
-        "a whole number of token-steps >= 1, or null for no limit",
-    ),
-    "top_words": (lambda v: _count(v, 1), "a whole number >= 1"),
-    "min_count": (lambda v: _count(v, 1), "a whole number >= 1"),
-}
-RETIRED = {  # keys of older params.yaml files, and what replaced them
-    "budget_s": "explain.budget_token_steps (tokens x n_steps: the same on every machine)",
-    "cpu_gflops": "explain.budget_token_steps (tokens x n_steps: the same on every machine)",
-}
-FIX = "fix it in conf/explain/default.yaml (then `fullcycle params`) or -S explain.{key}=..."
-
-
-def check(cfg: DictConfig) -> None:
-    for key in cfg:
-        if key in RETIRED:
-            raise FullcycleError(
-                f"params.yaml: explain.{key} is no longer read; the budget is {RETIRED[key]}. "
-                "Regenerate params.yaml from conf/ with `fullcycle params`."
-            )
-        if key not in RULES:
-            raise FullcycleError(
-                f"params.yaml: explain.{key} is not an explain setting (known: "
-                f"{', '.join(RULES)}); " + FIX.format(key=key)
-            )
-    for key, (ok, what) in RULES.items():
-        if key not in cfg:
-            raise FullcycleError(f"params.yaml: explain.{key} is missing; " + FIX.format(key=key))
-        if not ok(cfg[key]):
-            raise FullcycleError(
-                f"params.yaml: explain.{key} = {cfg[key]!r} must be {what}; " + FIX.format(key=key)
-            )
-
-
 def run(cfg: DictConfig, model_dir: str | Path = DEFAULT_DIR) -> dict[str, Any]:
+    """Explain the test texts worth a look (as many as the budget allows), write the page and the
+    summary together, and return the summary."""
     from fullcycle.explain.attribute import Explainer
 
-    conf = params.section(cfg, "explain")
-    check(conf)
+    conf = params.section(cfg, "explain")  # checked when params.yaml was loaded (core/schema.py)
     data = params.section(cfg, "data")
     model = Classifier(model_dir)
     test = read_split(data.processed_dir, "test", model.labels, labels_from=f"{model_dir}'s labels")
@@ -94,18 +52,8 @@ def run(cfg: DictConfig, model_dir: str | Path = DEFAULT_DIR) -> dict[str, Any]:
     count, used = select.within_budget(tokens, n_steps, budget)
     chosen, left_out = picks[:count], picks[count:]
 
-    # batches of similar length pad little; results go back in priority order
-    order = sorted(range(len(chosen)), key=lambda k: (tokens[k], k))
-    results: dict[int, Any] = {}
-    size = int(conf.batch_size)
     started = time.perf_counter()
-    with tqdm(total=len(chosen), desc="explain", unit="text") as bar:
-        for start in range(0, len(order), size):
-            batch = order[start : start + size]
-            done = explainer.explain([texts[chosen[k].row] for k in batch], n_steps)
-            results.update(zip(batch, done, strict=True))
-            bar.update(len(batch))
-    explained = [results[k] for k in range(len(chosen))]
+    explained = _explain(explainer, [texts[p.row] for p in chosen], tokens, n_steps, conf)
     took = time.perf_counter() - started
     if chosen and took > 0:  # on the console only: timings never go into the outputs
         print(
@@ -113,7 +61,44 @@ def run(cfg: DictConfig, model_dir: str | Path = DEFAULT_DIR) -> dict[str, Any]:
             f"(~{used / took:,.0f} token-steps/s on this machine)"
         )
 
-    summary = {
+    summary = _summary(conf, model.labels, picks, chosen, tokens, used, explained)
+    items = [(p.kind, actual[p.row], e) for p, e in zip(chosen, explained, strict=True)]
+    html = page.render(items, summary, [(p.kind, actual[p.row]) for p in left_out])
+    with atomic_path(PAGE) as h, atomic_path(SUMMARY) as s:
+        h.write_text(html, encoding="utf-8")
+        s.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return summary
+
+
+def _explain(
+    explainer: Explainer, texts: list[str], tokens: list[int], n_steps: int, conf: DictConfig
+) -> list[Explanation]:
+    """Each of `texts` explained (`tokens[k]`: text k's token count), in the order given."""
+    # batches of similar length pad little; results go back in priority order
+    order = sorted(range(len(texts)), key=lambda k: (tokens[k], k))
+    results: dict[int, Any] = {}
+    size = int(conf.batch_size)
+    with tqdm(total=len(texts), desc="explain", unit="text") as bar:
+        for start in range(0, len(order), size):
+            batch = order[start : start + size]
+            done = explainer.explain([texts[k] for k in batch], n_steps)
+            results.update(zip(batch, done, strict=True))
+            bar.update(len(batch))
+    return [results[k] for k in range(len(texts))]
+
+
+def _summary(
+    conf: DictConfig,
+    labels: list[str],
+    picks: list[select.Pick],
+    chosen: list[select.Pick],
+    tokens: list[int],
+    used: int,
+    explained: list[Explanation],
+) -> dict[str, Any]:
+    """reports/explain/summary.json: counts, the budget spent, the largest delta, top words."""
+    n_steps = int(conf.n_steps)
+    return {
         "method": "integrated gradients (captum) on the word embeddings, toward the predicted class",
         "n_steps": n_steps,
         "texts": {
@@ -123,27 +108,21 @@ def run(cfg: DictConfig, model_dir: str | Path = DEFAULT_DIR) -> dict[str, Any]:
             "per_class": int(conf.per_class),
         },
         "budget": {  # token-steps: tokens read x n_steps (select.py)
-            "token_steps": budget,
+            "token_steps": conf.budget_token_steps,
             "explained_token_steps": used,
             "selected_token_steps": sum(tokens) * n_steps,
         },
         "max_abs_delta": round(max((abs(e.delta) for e in explained), default=0.0), 4),
         "top_words": top_words(
             [(e.label, e.text, [(e.text[s:t], a) for s, t, a in e.words]) for e in explained],
-            model.labels,
+            labels,
             int(conf.top_words),
             int(conf.min_count),
         ),
     }
-    items = [(p.kind, actual[p.row], e) for p, e in zip(chosen, explained, strict=True)]
-    html = page.render(items, summary, [(p.kind, actual[p.row]) for p in left_out])
-    with atomic_path(PAGE) as h, atomic_path(SUMMARY) as s:
-        h.write_text(html, encoding="utf-8")
-        s.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    return summary
 
 
-def main() -> None:
+def cli_explain() -> None:
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()

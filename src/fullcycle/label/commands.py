@@ -9,7 +9,7 @@ def register(add, stage, command) -> None:
     )
     p = add(
         "export",
-        command("fullcycle.label.export:main"),
+        command("fullcycle.label.export:cli_label_export"),
         "choose texts worth labelling from the versioned traffic: a Label Studio import file "
         "(with the model's predictions as pre-annotations), its labelling config and a CSV",
         label,
@@ -22,7 +22,7 @@ def register(add, stage, command) -> None:
     )
     p = add(
         "import",
-        command("fullcycle.label.importer:main"),
+        command("fullcycle.label.importer:cli_label_import"),
         "merge labelled texts (Label Studio JSON export, JSON_MIN, or CSV text,label) into the "
         "training data as a new DVC-tracked file, and commit",
         label,

@@ -96,7 +96,7 @@ def choose(frame: pd.DataFrame, n: int, shares: dict[str, float], seed: int) -> 
     return rows.reset_index(drop=True)
 
 
-def main(args: argparse.Namespace) -> int:
+def cli_label_export(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     cfg = params.load()
     data, monitor = params.section(cfg, "data"), params.section(cfg, "monitor")
@@ -115,7 +115,7 @@ def main(args: argparse.Namespace) -> int:
         raise FullcycleError(
             f"all {len(frame)} distinct traffic texts are already in the training data: nothing to label."
         )
-    seed = int(cfg.get("seed", 0))
+    seed = int(params.section(cfg, "seed"))
     reference = pd.Series(sorted(seen)) if seen else pd.Series([], dtype=str)
     fresh["drift"] = drift_scores(fresh["text"], reference, int(settings.max_fit_rows), seed)
     chosen = choose(fresh, min(n, len(fresh)), dict(settings.shares), seed)

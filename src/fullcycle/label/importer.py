@@ -69,7 +69,9 @@ def existing_rows(data: DictConfig) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True).drop_duplicates(subset="text", keep="first")
 
 
-def main(args: argparse.Namespace) -> int:
+def cli_label_import(args: argparse.Namespace) -> int:
+    """`fullcycle label import FILE`: check its labelled rows, refuse conflicts with the data, and
+    commit the rows the data does not have yet (see the module docstring)."""
     root = repo_root()
     if root.resolve() != Path.cwd().resolve():
         raise FullcycleError(f"run `fullcycle label import` from the project root ({root}).")
@@ -80,7 +82,27 @@ def main(args: argparse.Namespace) -> int:
     if not args.require_all:
         table, skipped = _labelled_rows(table, src)
     labels = project_labels(data)
-    result = validate(  # a slice: it need not hold every project label
+    clean = _validated(table, src, labels, args, data)
+    known = _known_texts(clean, table, src, data)
+    new = clean[~known].reset_index(drop=True)
+    if new.empty:
+        print(
+            f"nothing new: all {len(clean)} labelled texts of {src} are already in the training "
+            "data. Nothing was written."
+        )
+        if skipped:
+            print(_skipped_note(skipped))
+        return 0
+    added = sorted(set(new["label"]) - set(labels))
+    return _commit(src, new, added, data, skipped)
+
+
+def _validated(
+    table: pd.DataFrame, src: Path, labels: list[str], args: argparse.Namespace, data: DictConfig
+) -> pd.DataFrame:
+    """The file's clean rows, after the checks of `data validate` (as a slice: it need not hold
+    every project label); raises with every problem, and a hint for what to do about them."""
+    result = validate(
         table,
         str(src),
         labels=None if args.new_labels else labels,
@@ -105,7 +127,14 @@ def main(args: argparse.Namespace) -> int:
             f"data.labels is set in conf/data/ and lacks {sorted(set(clean['label']) - set(data.labels))}: "
             "add them there (then `fullcycle params`) before importing."
         )
+    return clean
 
+
+def _known_texts(
+    clean: pd.DataFrame, table: pd.DataFrame, src: Path, data: DictConfig
+) -> pd.Series:
+    """Which clean rows the data already has (with the same label); a text it has with another
+    label is a conflict: raises with each one, naming both rows, and imports nothing."""
     existing = existing_rows(data).set_index("text")
     known = clean["text"].isin(existing.index)
     before = existing.reindex(clean["text"])
@@ -127,17 +156,7 @@ def main(args: argparse.Namespace) -> int:
             total=len(problems),
             hint="Nothing was imported. Fix the label in the file (or in the data), then import again.",
         )
-    new = clean[~known].reset_index(drop=True)
-    if new.empty:
-        print(
-            f"nothing new: all {len(clean)} labelled texts of {src} are already in the training "
-            "data. Nothing was written."
-        )
-        if skipped:
-            print(_skipped_note(skipped))
-        return 0
-    added = sorted(set(new["label"]) - set(labels))
-    return _commit(src, new, added, data, skipped)
+    return known
 
 
 def _labelled_rows(table: pd.DataFrame, src: Path) -> tuple[pd.DataFrame, list[int]]:

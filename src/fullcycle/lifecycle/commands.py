@@ -13,7 +13,7 @@ def register_traffic(add, stage, command) -> None:
     )
     p = add(
         "snapshot",
-        command("fullcycle.lifecycle.traffic:snapshot"),
+        command("fullcycle.lifecycle.snapshot:cli_traffic_snapshot"),
         "write the captured rows not yet versioned as one DVC-tracked batch under "
         "data/production/ and commit it",
         traffic,
@@ -36,7 +36,7 @@ def _experiments(add, command) -> None:
     )
     p = add(
         "best",
-        command("fullcycle.lifecycle.experiments:main_best"),
+        command("fullcycle.lifecycle.exp_best:cli_exp_best"),
         "name the best experiment",
         exp,
     )
@@ -49,7 +49,7 @@ def _experiments(add, command) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p = add(
         "diff",
-        command("fullcycle.lifecycle.exp_diff:main_diff"),
+        command("fullcycle.lifecycle.exp_diff:cli_exp_diff"),
         "compare two runs on the same test texts: differences with paired intervals, a verdict",
         exp,
     )
@@ -65,13 +65,13 @@ def _experiments(add, command) -> None:
 def _promotion_and_releases(add, command) -> None:
     p = add(
         "promote",
-        command("fullcycle.lifecycle.promote:promote"),
+        command("fullcycle.lifecycle.promote:cli_promote"),
         "check the gate, push an experiment as a branch and open (or update) its pull request",
     )
     p.add_argument("experiment", nargs="?", help="experiment name or sha (default: the best one)")
     p = add(
         "release",
-        command("fullcycle.lifecycle.release:release"),
+        command("fullcycle.lifecycle.release:cli_release"),
         "on main: register the model version (GTO tag), assign a stage, build the Bento, push tags",
     )
     p.add_argument(
@@ -86,7 +86,7 @@ def _promotion_and_releases(add, command) -> None:
     p.add_argument("--no-bento", action="store_true", help="skip building the Bento")
     p = add(
         "history",
-        command("fullcycle.lifecycle.history:main"),
+        command("fullcycle.lifecycle.history:cli_history"),
         "the lifecycle from git: data versions, promotions, releases, stages, with their metrics",
     )
     p.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
@@ -103,7 +103,7 @@ def _promotion_and_releases(add, command) -> None:
     )
     add(
         "reproduced",
-        command("fullcycle.lifecycle.reproduced:main"),
+        command("fullcycle.lifecycle.reproduced:cli_reproduced"),
         "after `dvc repro`: were HEAD's committed metrics reproduced, and which outputs differ "
         "only in bytes (exit 1 when a committed metric differs)",
     )
@@ -113,7 +113,7 @@ def _github(add, command) -> None:
     """The GitHub workflows call these."""
     p = add(
         "pr-comment",
-        command("fullcycle.lifecycle.report:pr_comment"),
+        command("fullcycle.lifecycle.report:cli_pr_comment"),
         "post (or update in place) one PR comment with the params and metrics diff against main",
     )
     p.add_argument("--pr", type=int, help="pull request number (default: from GITHUB_EVENT_PATH)")
@@ -129,7 +129,7 @@ def _github(add, command) -> None:
     )
     p = add(
         "issue",
-        command("fullcycle.lifecycle.report:issue"),
+        command("fullcycle.lifecycle.report:cli_issue"),
         "open a GitHub issue, or comment on the open one with the same title",
     )
     p.add_argument("--title", required=True)

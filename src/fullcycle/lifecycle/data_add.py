@@ -30,7 +30,7 @@ FILE_OPTION = Path("conf/data/file.yaml")
 TRAIN_AND_COMMIT = 'dvc repro && git add dvc.lock reports && git commit -m "Train on {name}"'
 
 
-def add(args: argparse.Namespace) -> int:
+def cli_data_add(args: argparse.Namespace) -> int:
     root = repo_root()
     if root.resolve() != Path.cwd().resolve() or not CONFIG.is_file():
         raise FullcycleError(

@@ -116,7 +116,7 @@ def as_json(a: Run, b: Run, comparison: evidence.Comparison, split: str) -> dict
     }
 
 
-def main_diff(args: argparse.Namespace) -> int:
+def cli_exp_diff(args: argparse.Namespace) -> int:
     """`fullcycle exp diff A [B] [--split test|labelled] [--json]` (B defaults to the workspace)."""
     from fullcycle.core import evidence
 

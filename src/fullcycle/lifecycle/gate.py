@@ -16,19 +16,15 @@ check says so and the baseline check, on the new split, decides.
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from fullcycle.core import evidence, paths
-from fullcycle.core.errors import FullcycleError
 from fullcycle.core.evidence import Difference, Predictions
+from fullcycle.core.schema_release import Promote
 from fullcycle.lifecycle import records
 from fullcycle.lifecycle.experiments import BASELINE_PREDICTIONS, EVAL_PREDICTIONS, Run
-
-RULES = ("superior", "non_inferior")
-LABELLED_SLICE = "data/processed/test_labelled.parquet"
+from fullcycle.lifecycle.labelled_slice import main_on_slice
 
 
 @dataclass
@@ -184,41 +180,6 @@ class Gate:
         return out | {"passed": self.passed}
 
 
-def metric_key(metric: str) -> str:
-    section, _, key = metric.partition(".")
-    if section != "test" or key not in evidence.METRICS or ":" in metric:
-        raise FullcycleError(
-            f"promote.metric = {metric!r}: the gate compares predictions, so it judges "
-            f"test.accuracy or test.f1_macro. Fix it in conf/promote/default.yaml."
-        )
-    return key
-
-
-def settings_check(cfg: dict[str, Any]) -> tuple[str, float, float, float]:
-    """(rule, margin, confidence, baseline_margin) from the `promote` params, or an error that
-    names the key, its value and what it may be."""
-    rule = str(cfg.get("rule"))
-    if rule not in RULES:
-        raise FullcycleError(
-            f"promote.rule = {rule!r} in params.yaml: use one of {', '.join(RULES)} "
-            "(conf/promote/default.yaml)."
-        )
-    try:
-        margin, confidence = float(cfg["margin"]), float(cfg["confidence"])
-        baseline_margin = float(cfg["baseline_margin"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise FullcycleError(
-            f"promote.margin, confidence and baseline_margin must be numbers ({exc!r}): fix "
-            "conf/promote/default.yaml."
-        ) from None
-    if margin < 0 or not 0.5 <= confidence < 1:
-        raise FullcycleError(
-            f"promote.margin = {margin:g} must be >= 0 and promote.confidence = {confidence:g} "
-            "between 0.5 and 1 (e.g. 0.95): fix conf/promote/default.yaml."
-        )
-    return rule, margin, confidence, baseline_margin
-
-
 @dataclass(frozen=True)
 class _Rules:
     key: str  # the metric the checks judge (accuracy | f1_macro)
@@ -248,11 +209,12 @@ class _Rules:
 
 
 def check_gate(
-    candidate: Run, main: Run | None, cfg: dict[str, Any], no_main: str = "no model on main yet"
+    candidate: Run, main: Run | None, cfg: Promote, no_main: str = "no model on main yet"
 ) -> Gate:
-    metric = str(cfg["metric"])
-    rule, margin, confidence, baseline_margin = settings_check(cfg)
-    rules = _Rules(metric_key(metric), rule, margin, confidence)
+    """The gate's checks of `candidate` against `main`, by the `promote` settings `cfg` (checked
+    against their schema: gate_settings.settings)."""
+    metric, confidence, baseline_margin = cfg.metric, cfg.confidence, cfg.baseline_margin
+    rules = _Rules(metric.partition(".")[2], cfg.rule, cfg.margin, confidence)
     gate = Gate(
         metric=metric,
         candidate=candidate.metric(metric),
@@ -305,36 +267,3 @@ def _versus_main(gate: Gate, main: Run | None, ours: Predictions | None, rules: 
             "not comparable, the baseline check decides",
         )
     return rules.check(name, theirs, ours)
-
-
-def main_on_slice(main: Run, candidate: Run, labelled: Predictions) -> Predictions:
-    """Main's model on the candidate's labelled slice: from main's own predictions when it
-    evaluated the same slice, else by running main's model (from DVC's cache or remote)."""
-    recorded = main.predictions(EVAL_PREDICTIONS).get("labelled")
-    if recorded is not None and recorded.split == labelled.split:
-        return recorded
-    import dvc.api
-    import pandas as pd
-    from dvc.api import DVCFileSystem
-
-    from fullcycle.core.classifier import Classifier, split_predictions
-
-    try:
-        with dvc.api.open(LABELLED_SLICE, rev=candidate.rev, mode="rb") as f:
-            held = pd.read_parquet(f)
-        with tempfile.TemporaryDirectory(prefix="fullcycle-main-model-") as tmp:
-            DVCFileSystem(".", rev=main.rev).get(paths.MODEL_DIR.as_posix(), tmp, recursive=True)
-            # fsspec puts the folder's files in tmp, or in tmp/classifier when tmp exists
-            found = list(Path(tmp).rglob("fullcycle.json"))
-            model_dir = found[0].parent if found else Path(tmp)
-            pred = split_predictions(Classifier(model_dir, device="cpu"), held)
-    except Exception as exc:  # DVC raises many kinds for a missing cache or remote
-        raise FullcycleError(
-            f"cannot score main's model on the labelled slice ({exc}): `dvc pull` main's "
-            "models/classifier (or push it to the DVC remote) and run promote again."
-        ) from None
-    if pred.split != labelled.split:
-        raise FullcycleError(
-            f"{LABELLED_SLICE} at {candidate.label} is not the slice its predictions were made on."
-        )
-    return pred

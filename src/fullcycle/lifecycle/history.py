@@ -21,8 +21,7 @@ import textwrap
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-import yaml
-
+from fullcycle.core import params
 from fullcycle.core.errors import FullcycleError
 from fullcycle.lifecycle import records
 from fullcycle.lifecycle.gitutil import git, repo_root, rev_parse, show_file
@@ -101,17 +100,19 @@ def span(since: str | None) -> list[str]:
 def data_commit() -> str:
     """The commit that last changed the .dvc file of the data params.yaml trains on (what
     `fullcycle data add` commits, or a `dvc add` committed by hand)."""
-    data = (yaml.safe_load(show_file("HEAD", "params.yaml") or "") or {}).get("data") or {}
-    if data.get("source") != "file" or not data.get("path"):
+    where = "params.yaml at HEAD"
+    cfg = params.load_text(show_file("HEAD", params.PARAMS_FILE) or "", where, sections=("data",))
+    data = cfg.get("data")  # none (no params.yaml): the built-in corpus, as conf/ defaults to
+    if data is None or data.source != "file":
         raise FullcycleError(
             "params.yaml at HEAD trains on no file of yours (data.source is not `file`), so "
             "there is no data commit to start from: add your data with `fullcycle data add "
             "FILE`, or give a commit with `fullcycle history --since REV`."
         )
-    sha = git("log", "-1", "--format=%H", "HEAD", "--", f"{data['path']}.dvc")
+    sha = git("log", "-1", "--format=%H", "HEAD", "--", f"{data.path}.dvc")
     if not sha:
         raise FullcycleError(
-            f"no commit on HEAD adds {data['path']}.dvc (data.path in params.yaml): track the "
+            f"no commit on HEAD adds {data.path}.dvc (data.path in params.yaml): track the "
             "file with `fullcycle data add FILE`, or give a commit with `--since REV`."
         )
     return sha
@@ -235,7 +236,7 @@ def table(events: list[Event], width: int | None = None) -> str:
     return "\n".join(lines)
 
 
-def main(args: argparse.Namespace) -> int:
+def cli_history(args: argparse.Namespace) -> int:
     repo_root()
     since = args.since  # --since and --since-data exclude each other (cli.py)
     if args.since_data:

@@ -28,6 +28,7 @@ from fullcycle.core.errors import FullcycleError
 from fullcycle.core.provenance import LOCK_FILE, locked_outs
 from fullcycle.lifecycle import records
 from fullcycle.lifecycle.experiments import EVAL_METRICS, headline
+from fullcycle.lifecycle.gate_settings import settings
 from fullcycle.lifecycle.gitutil import (
     current_branch,
     dvc,
@@ -40,7 +41,6 @@ from fullcycle.lifecycle.gitutil import (
     rev_parse,
     show_file,
 )
-from fullcycle.lifecycle.promote import settings
 
 LABELS = "data/processed/labels.json"
 FIRST_VERSION = "v0.1.0"
@@ -97,18 +97,16 @@ def next_version(latest: Any, head: str, bump: str) -> str:
     )
 
 
-def release(args: argparse.Namespace) -> int:
-    from gto import api as gto
-    from gto.exceptions import ArtifactNotFound, GTOException
+def cli_release(args: argparse.Namespace) -> int:
+    """`fullcycle release [--stage STAGE] [--bump KIND] [--no-bento]`: register HEAD's model (a new
+    version only when it changed), assign it the stage, build its Bento, push the new tags; any
+    failure deletes the tags it created."""
+    from gto.exceptions import GTOException
 
     root = repo_root()
     require_clean("release")
     cfg = settings()
-    artifact, stage, base = (
-        str(cfg["artifact"]),
-        args.stage or str(cfg["release_stage"]),
-        str(cfg["base"]),
-    )
+    artifact, stage, base = cfg.artifact, args.stage or cfg.release_stage, cfg.base
     if current_branch() != base:
         raise FullcycleError(
             f"release runs on '{base}' (you are on {current_branch() or 'a detached HEAD'}): "
@@ -124,42 +122,11 @@ def release(args: argparse.Namespace) -> int:
             "commit. Run `dvc repro` (or merge a promotion PR) and commit dvc.lock."
         )
 
-    try:
-        latest = gto.find_latest_version(str(root), artifact)
-    except ArtifactNotFound:  # nothing registered yet
-        latest = None
+    latest = latest_version(root, artifact)
     before = set(git("tag", "--list").split())
     try:
-        if latest and model_hash(path, latest.commit_hexsha) == md5:
-            version = latest.version
-            print(f"the model is unchanged since {artifact}@{version} ({latest.commit_hexsha[:7]})")
-        else:
-            version = next_version(latest, head, args.bump)
-            metrics = eval_metrics(head)
-            gto.register(
-                str(root),
-                artifact,
-                "HEAD",
-                version=version,
-                message=records.Release(artifact, version, metrics).message(),
-            )
-            print(
-                f"registered {artifact}@{version}: "
-                + (records.format_fields(metrics) or "no metrics")
-            )
-        current = gto.find_versions_in_stage(str(root), artifact, stage)
-        current = current if isinstance(current, list) else [current] if current else []
-        if any(v.version == version for v in current):
-            print(f"{artifact}@{version} is already in stage '{stage}'")
-        else:
-            gto.assign(
-                str(root),
-                artifact,
-                stage,
-                version=version,
-                message=f"Assigning stage {stage} to artifact {artifact} version {version}",
-            )
-            print(f"assigned stage '{stage}' to {artifact}@{version}")
+        version = register(root, artifact, path, md5, latest, head, args.bump)
+        assign_stage(root, artifact, stage, version)
         if not args.no_bento:
             build_bento(path, version)
         new = sorted(set(git("tag", "--list").split()) - before)
@@ -174,6 +141,60 @@ def release(args: argparse.Namespace) -> int:
         raise
     print(f"pushed tags to origin: {', '.join(new)}" if new else "nothing new to push")
     return 0
+
+
+def latest_version(root: Path, artifact: str) -> Any:
+    """GTO's latest registered version of `artifact` (None: nothing registered yet)."""
+    from gto import api as gto
+    from gto.exceptions import ArtifactNotFound
+
+    try:
+        return gto.find_latest_version(str(root), artifact)
+    except ArtifactNotFound:  # nothing registered yet
+        return None
+
+
+def register(
+    root: Path, artifact: str, path: str, md5: str, latest: Any, head: str, bump: str
+) -> str:
+    """The version of HEAD's model: `latest`'s when the model (`md5`, its hash in dvc.lock) is
+    unchanged since, else the next one, registered with the test metrics."""
+    from gto import api as gto
+
+    if latest and model_hash(path, latest.commit_hexsha) == md5:
+        version = latest.version
+        print(f"the model is unchanged since {artifact}@{version} ({latest.commit_hexsha[:7]})")
+        return version
+    version = next_version(latest, head, bump)
+    metrics = eval_metrics(head)
+    gto.register(
+        str(root),
+        artifact,
+        "HEAD",
+        version=version,
+        message=records.Release(artifact, version, metrics).message(),
+    )
+    print(f"registered {artifact}@{version}: " + (records.format_fields(metrics) or "no metrics"))
+    return version
+
+
+def assign_stage(root: Path, artifact: str, stage: str, version: str) -> None:
+    """Assign `stage` to `artifact@version`, unless it already holds it."""
+    from gto import api as gto
+
+    current = gto.find_versions_in_stage(str(root), artifact, stage)
+    current = current if isinstance(current, list) else [current] if current else []
+    if any(v.version == version for v in current):
+        print(f"{artifact}@{version} is already in stage '{stage}'")
+        return
+    gto.assign(
+        str(root),
+        artifact,
+        stage,
+        version=version,
+        message=f"Assigning stage {stage} to artifact {artifact} version {version}",
+    )
+    print(f"assigned stage '{stage}' to {artifact}@{version}")
 
 
 OPTIMIZED = paths.OPTIMIZED_DIR.as_posix()  # the optimize stage's output
@@ -199,7 +220,7 @@ def build_bento(model_path: str, version: str) -> None:
     dvc("pull", "-r", remote, *targets) if remote else dvc("checkout", *targets)
     outs = stage_outs(PACKAGE_STAGE)
     with left_as_is(outs), contextlib.redirect_stdout(io.StringIO()):  # its "exported to" is undone
-        package.main(version=version)
+        package.package_model(version=version)
     tag = f"{bento_name()}:{version}"
     kept = f"; {', '.join(outs)} left as dvc.lock records it" if outs else ""
     print(

@@ -17,8 +17,6 @@ import json
 import os
 from pathlib import Path
 
-import yaml
-
 from fullcycle.core.errors import FullcycleError
 from fullcycle.lifecycle import records
 from fullcycle.lifecycle.conf import flatten
@@ -31,9 +29,9 @@ from fullcycle.lifecycle.experiments import (
     headline,
 )
 from fullcycle.lifecycle.gate import check_gate
+from fullcycle.lifecycle.gate_settings import diff_table, read_params, settings
 from fullcycle.lifecycle.github import GitHub
 from fullcycle.lifecycle.gitutil import repo_root, rev_parse
-from fullcycle.lifecycle.promote import diff_table, settings
 
 MARKER = "<!-- fullcycle:pr-report:{profile} -->"  # one comment per profile (tiny, full)
 PROFILES = {  # what pipeline.yml runs under each profile name
@@ -89,10 +87,6 @@ def base_run(base: str) -> Run:
     return Run(rev=rev_parse(base) or base, name=base)
 
 
-def _load_yaml(path: Path) -> dict:
-    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.is_file() else {}
-
-
 def diff_md(what: str, old: dict, new: dict, old_name: str) -> str:
     """A markdown table of the keys whose value differs (flattened), like `dvc ... diff --md`."""
     a, b = flatten(old), flatten(new)
@@ -121,7 +115,7 @@ def comment_body(base: str, profile: str, main_run: Path | None = None) -> str:
     """The PR comment. With `main_run` (a folder holding main's run of the same profile, as
     pipeline.yml records it on every push to main) the PR's run is compared with it, like with
     like; without it, with the base branch's committed results (the full profile's)."""
-    cfg = settings(base)
+    cfg = settings(base, base)
     here = read_run(Path("."), "this PR")
     if main_run is not None:
         recorded = main_run / "commit.txt"
@@ -129,7 +123,7 @@ def comment_body(base: str, profile: str, main_run: Path | None = None) -> str:
         against = f"main's {profile} run" + (f" (`{sha}`)" if sha else "")
         reference = read_run(main_run, against)
         params_table = diff_md(
-            "param", _load_yaml(main_run / "params.yaml"), _load_yaml(Path("params.yaml")), "main"
+            "param", read_params(main_run / "params.yaml"), read_params("params.yaml"), "main"
         )
         metrics_table = metrics_md(reference, here, "main")
         no_main = f"no {profile} run of main recorded yet"
@@ -167,11 +161,11 @@ def comment_body(base: str, profile: str, main_run: Path | None = None) -> str:
     )
 
 
-def pr_comment(args: argparse.Namespace) -> int:
+def cli_pr_comment(args: argparse.Namespace) -> int:
     repo_root()
     base = args.base
     if not base:
-        branch = str(settings()["base"])
+        branch = settings().base
         base = f"origin/{branch}" if rev_parse(f"origin/{branch}") else branch
     if rev_parse(base) is None:
         raise FullcycleError(
@@ -197,7 +191,7 @@ def pr_comment(args: argparse.Namespace) -> int:
     return 0
 
 
-def issue(args: argparse.Namespace) -> int:
+def cli_issue(args: argparse.Namespace) -> int:
     path = Path(args.body_file)
     if not path.is_file():
         raise FullcycleError(f"--body-file {path} not found: write the issue text there first.")

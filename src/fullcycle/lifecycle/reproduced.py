@@ -119,7 +119,7 @@ class Report:
         return out
 
 
-def main(args: argparse.Namespace) -> int:
+def cli_reproduced(args: argparse.Namespace) -> int:
     report = check()
     print("\n".join(report.lines()))
     return report.exit_code

@@ -2,5 +2,5 @@
 
 `stage` is the `fullcycle monitor` command; `inputs` reads and scores the reference and current
 texts; `descriptors` computes per-text features offline; `checks` runs them all in one Evidently
-report and turns each score into a verdict a CI gate can trust.
+report and turns each score into a verdict a CI gate can trust (`verdicts`).
 """

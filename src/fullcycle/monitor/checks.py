@@ -9,8 +9,9 @@ summary agree.
 
 Each check also says which way its statistic moved, in the statistic's own units (mean words per
 text 412 -> 388, predicted "sport" 23% -> 31%): a score only says how different. Where only one
-direction is harm the check is one-sided (`HARM`): fewer unseen words than training's own is not
-drift (it is replayed or duplicated training text, see monitor.kinds), fewer correct answers is.
+direction is harm the check is one-sided (`verdicts.HARM`): fewer unseen words than training's own
+is not drift (it is replayed or duplicated training text, see monitor.kinds), fewer correct
+answers is.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,7 @@ from threadpoolctl import threadpool_limits
 
 from fullcycle.monitor.descriptors import DESCRIPTORS, Vocabulary, describe
 from fullcycle.monitor.inputs import Scored
+from fullcycle.monitor.verdicts import Check, Moved
 
 EMBEDDINGS = "embeddings"
 MEASURES = {
@@ -46,8 +47,6 @@ MEASURES = {
     "predictions": "Jensen-Shannon distance between predicted-label shares",
     "accuracy_drop": "test-split accuracy minus accuracy on the labelled current texts",
 }
-# one-sided checks: the only direction of the moved statistic that is harm
-HARM = {"oov_share": "up", "accuracy_drop": "down"}
 # what each descriptor's mean is, in its own units ("%" values are 0-100)
 STATISTICS = {
     "text_length": ("mean characters per text", ""),
@@ -55,92 +54,6 @@ STATISTICS = {
     "non_letter_share": ("mean non-letter share", "%"),
     "oov_share": ("mean unseen-word share", "%"),
 }
-
-
-@dataclass
-class Moved:
-    """Where a check's statistic was in the reference and is now, in its own units."""
-
-    statistic: str
-    reference: float
-    current: float
-    unit: str = ""  # "%": a share in percent, shown with a % sign
-
-    @property
-    def direction(self) -> str:
-        return (
-            "up"
-            if self.current > self.reference
-            else "down"
-            if self.current < self.reference
-            else "same"
-        )
-
-    def text(self) -> str:
-        """e.g. "mean unseen-word share 10.1% -> 5.1% (down 5.0 points)"."""
-        change = abs(self.current - self.reference)
-        if self.unit == "%":
-            values = f"{self.reference:.1f}% -> {self.current:.1f}%"
-            by = f"{change:.1f} points"
-        elif max(abs(self.reference), abs(self.current)) >= 10:
-            values = f"{self.reference:,.0f} -> {self.current:,.0f}"
-            by = f"{change:,.0f}"
-        else:
-            values = f"{self.reference:.3f} -> {self.current:.3f}"
-            by = f"{change:.3f}"
-        moved = "unchanged" if self.direction == "same" else f"{self.direction} {by}"
-        return f"{self.statistic} {values} ({moved})"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "statistic": self.statistic,
-            "reference": round(self.reference, 4),
-            "current": round(self.current, 4),
-            "unit": self.unit,
-            "direction": self.direction,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Moved:
-        return cls(d["statistic"], d["reference"], d["current"], d.get("unit", ""))
-
-
-@dataclass
-class Check:
-    name: str
-    score: float
-    threshold: float  # configured: the smallest change that matters
-    chance: float  # what noise alone reaches at these sample sizes
-    moved: Moved | None = None
-
-    @property
-    def limit(self) -> float:
-        return max(self.threshold, self.chance)
-
-    @property
-    def beyond_limit(self) -> bool:
-        return bool(self.score >= self.limit)
-
-    @property
-    def harmless_way(self) -> bool:
-        """A one-sided check whose statistic moved the way that is not harm."""
-        harm = HARM.get(self.name)
-        return harm is not None and self.moved is not None and self.moved.direction != harm
-
-    @property
-    def drift(self) -> bool:
-        return self.beyond_limit and not self.harmless_way
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "score": round(self.score, 4),
-            "threshold": round(self.limit, 4),
-            "chance_level": round(self.chance, 4),
-            "drift": self.drift,
-            "beyond_limit": self.beyond_limit,  # drift, unless it moved the harmless way
-            "one_sided": HARM.get(self.name, "no"),  # the direction that is harm
-            "moved": self.moved.to_dict() if self.moved else None,
-        }
 
 
 @dataclass

@@ -6,7 +6,7 @@ from __future__ import annotations
 def register(add, stage, command) -> None:
     p = add(
         "monitor",
-        command("fullcycle.monitor.stage:main", stage=True),
+        command("fullcycle.monitor.stage:cli_monitor", stage=True),
         "drift between the training texts and current traffic (the monitor stage: reports/drift/)",
     )
     p.add_argument(

@@ -17,13 +17,14 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from fullcycle.core.classifier import Classifier
 from fullcycle.core.splits import read_split
 from fullcycle.core.validate import load_and_validate
 from fullcycle.monitor.batches import traffic_batches
 
 if TYPE_CHECKING:
     import torch
+
+    from fullcycle.core.classifier import Classifier  # torch: only where a model is loaded
 
 
 @dataclass

@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig
 
-from fullcycle.monitor.checks import Check
 from fullcycle.monitor.descriptors import Vocabulary
 from fullcycle.monitor.inputs import Scored
+from fullcycle.monitor.verdicts import Check
 
 KINDS = ("topic_mix", "new_domain", "quality_drop", "replay")
 # a current text is "novel" when less similar to training than 95% of training texts are
@@ -100,27 +100,7 @@ def classify(
     settings = cfg.get("kinds") or {}
     fail_on = set(settings.get("fail_on", ["new_domain", "quality_drop"]))
     drifted = {c.name for c in checks if c.drift}
-
-    novelty = embedding_novelty(reference, current)
-    novelty["threshold"] = float(settings.get("novelty_share", 0.25))
-    confidence = {"reference": None, "current": None}
-    if reference.confidence is not None and current.confidence is not None:
-        confidence = {
-            "reference": round(float(np.mean(reference.confidence)), 4),
-            "current": round(float(np.mean(current.confidence)), 4),
-        }
-    drop_limit = float(settings.get("confidence_drop", 0.15))
-    low_confidence = (
-        confidence["current"] is not None
-        and confidence["reference"] - confidence["current"] >= drop_limit
-    )
-    oov = oov_ratio(reference, current)
-    oov["threshold"] = float(settings.get("oov_ratio", 2.0))
-    evidence = {
-        "embedding_novelty": novelty["share"] >= novelty["threshold"],
-        "low_confidence": bool(low_confidence),
-        "unseen_words": oov["ratio"] >= oov["threshold"],
-    }
+    evidence, measured = _new_domain_evidence(reference, current, settings)
     copies = training_copies(reference, current)
     copies["threshold"] = float(settings.get("replay_share", 0.2))
     # verbatim copies only: fewer unseen words alone is no sign (one topic's texts have fewer)
@@ -133,8 +113,6 @@ def classify(
     # the mix moved: any check but accuracy fired, on texts that are not a new domain
     rests_on["topic_mix"] = [] if rests_on["new_domain"] else sorted(drifted - {"accuracy_drop"})
     found = {kind: bool(rests_on[kind]) for kind in KINDS}
-    unknown = current.texts.labelled["label"].astype(str)
-    unknown = unknown[~unknown.isin(labels)].value_counts().sort_index()
     return {
         "found": {kind: bool(found[kind]) for kind in KINDS},
         "fails_gate": any(found[k] for k in KINDS if k in fail_on),
@@ -142,17 +120,60 @@ def classify(
         "rests_on": {kind: rests_on[kind] for kind in KINDS if found[kind]},
         "evidence": {
             "new_domain": {k: bool(v) for k, v in evidence.items()},
-            "embedding_novelty": novelty,
-            "unseen_words": oov,
-            "confidence": confidence | {"drop_threshold": drop_limit},
+            **measured,
             "training_copies": copies,
         },
         "label_shares": {
             "reference": label_shares(reference.predicted, labels),
             "current": label_shares(current.predicted, labels),
         },
-        "unknown_labels": {str(k): int(v) for k, v in unknown.items()},
+        "unknown_labels": _unknown_labels(current, labels),
     }
+
+
+def _new_domain_evidence(
+    reference: Scored, current: Scored, settings: DictConfig | dict[str, Any]
+) -> tuple[dict[str, bool], dict[str, Any]]:
+    """Whether the current texts are unlike training's by each sign of a new domain (embedding
+    novelty, unseen words, a drop in confidence), and the measurements behind each."""
+    novelty = embedding_novelty(reference, current)
+    novelty["threshold"] = float(settings.get("novelty_share", 0.25))
+    confidence = _mean_confidence(reference, current)
+    drop_limit = float(settings.get("confidence_drop", 0.15))
+    low_confidence = (
+        confidence["current"] is not None
+        and confidence["reference"] - confidence["current"] >= drop_limit
+    )
+    oov = oov_ratio(reference, current)
+    oov["threshold"] = float(settings.get("oov_ratio", 2.0))
+    evidence = {
+        "embedding_novelty": novelty["share"] >= novelty["threshold"],
+        "low_confidence": bool(low_confidence),
+        "unseen_words": oov["ratio"] >= oov["threshold"],
+    }
+    measured = {
+        "embedding_novelty": novelty,
+        "unseen_words": oov,
+        "confidence": confidence | {"drop_threshold": drop_limit},
+    }
+    return evidence, measured
+
+
+def _mean_confidence(reference: Scored, current: Scored) -> dict[str, float | None]:
+    """The mean confidence of the model on each side (None when it has none to give)."""
+    if reference.confidence is None or current.confidence is None:
+        return {"reference": None, "current": None}
+    return {
+        "reference": round(float(np.mean(reference.confidence)), 4),
+        "current": round(float(np.mean(current.confidence)), 4),
+    }
+
+
+def _unknown_labels(current: Scored, labels: list[str]) -> dict[str, int]:
+    """How many labelled current texts carry each label the model does not know."""
+    unknown = current.texts.labelled["label"].astype(str)
+    unknown = unknown[~unknown.isin(labels)].value_counts().sort_index()
+    return {str(k): int(v) for k, v in unknown.items()}
 
 
 NAMES = {

@@ -27,10 +27,10 @@ from omegaconf import DictConfig
 
 from fullcycle.core import params, paths
 from fullcycle.core.classifier import DEFAULT_DIR, Classifier
-from fullcycle.core.errors import FullcycleError
 from fullcycle.core.io import atomic_path
 from fullcycle.monitor import inputs, kinds
-from fullcycle.monitor.checks import MEASURES, Baseline, Moved, evaluate
+from fullcycle.monitor.checks import Baseline, evaluate
+from fullcycle.monitor.verdicts import Check, Moved
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +47,43 @@ def run(
 ) -> dict[str, Any]:
     """Compare, write report.html and summary.json into `out_dir`, return the summary."""
     data, monitor = params.section(cfg, "data"), params.section(cfg, "monitor")
-    check_settings(monitor)
-    seed = int(cfg.get("seed", 0))
+    seed = int(params.section(cfg, "seed"))
     model = Classifier(model_dir)
     reference = inputs.reference(data, model.labels)
     current = inputs.current(data, monitor, model.labels, current_path)
-    summary: dict[str, Any] = {
+    summary = _new_summary(reference, current)
+    min_rows = int(monitor.min_rows)
+    too_few = _too_few_message(len(reference), len(current), min_rows)
+    if too_few:
+        summary["verdict"] = "too few rows"
+        summary["message"] = too_few
+        _write(out_dir, summary, page=_plain_page(summary))
+        return summary
+
+    started = time.perf_counter()
+    ref_scored, cur_scored, baseline = _score(model, reference, current, data, monitor)
+    scored = time.perf_counter()
+    # Evidently's embedding plot runs scikit-learn's TSNE without a random_state, which then
+    # draws from numpy's global generator: seeded, the same inputs draw the same report.
+    import numpy as np
+
+    np.random.seed(seed)
+    snapshot, checks = evaluate(ref_scored, cur_scored, monitor, seed, model.labels, baseline)
+    log.info("scoring %.1fs, report %.1fs", scored - started, time.perf_counter() - scored)
+
+    _add_verdict(summary, checks)
+    # what moved, and whether that kind fails the gate (monitor.kinds.fail_on)
+    summary["kinds"] = kinds.classify(ref_scored, cur_scored, checks, monitor, model.labels)
+    summary["fails_gate"] = summary["drift_detected"] and summary["kinds"]["fails_gate"]
+    if baseline is not None:
+        summary["rows"]["test_baseline"] = baseline.rows
+    _write(out_dir, summary, snapshot=snapshot)
+    return summary
+
+
+def _new_summary(reference: inputs.TextSet, current: inputs.TextSet) -> dict[str, Any]:
+    """The summary before anything is compared: no drift yet, the row counts and sources."""
+    return {
         "drift_detected": False,
         "fails_gate": False,  # drift of a kind in monitor.kinds.fail_on
         "verdict": "",
@@ -65,40 +96,46 @@ def run(
         "sources": {"reference": reference.source, "current": current.source},
         "checks": {},
     }
-    min_rows = int(monitor.min_rows)
+
+
+def _too_few_message(n_reference: int, n_current: int, min_rows: int) -> str:
+    """Why there are too few texts to judge drift (monitor.min_rows), or "" when there are enough."""
     short = [
         f"{name} has {n}"
-        for name, n in (("current", len(current)), ("reference", len(reference)))
+        for name, n in (("current", n_current), ("reference", n_reference))
         if n < min_rows
     ]
-    if short:
-        summary["verdict"] = "too few rows"
-        summary["message"] = (
-            f"too few texts to judge drift: {' and '.join(short)} distinct text(s), at least "
-            f"{min_rows} needed (monitor.min_rows). Nothing was compared: collect more traffic, "
-            "or pass a bigger file with --current."
-        )
-        _write(out_dir, summary, page=_plain_page(summary))
-        return summary
+    if not short:
+        return ""
+    return (
+        f"too few texts to judge drift: {' and '.join(short)} distinct text(s), at least "
+        f"{min_rows} needed (monitor.min_rows). Nothing was compared: collect more traffic, "
+        "or pass a bigger file with --current."
+    )
 
-    started = time.perf_counter()
+
+def _score(
+    model: Classifier,
+    reference: inputs.TextSet,
+    current: inputs.TextSet,
+    data: DictConfig,
+    monitor: DictConfig,
+) -> tuple[inputs.Scored, inputs.Scored, Baseline | None]:
+    """The model's scores of both text sets, and (when enough current texts are labelled) its
+    accuracy on the held-out test split: the baseline the quality check compares with."""
     batch = int(monitor.batch_size)
     ref_scored = inputs.score(model, reference, batch)
     cur_scored = inputs.score(model, current, batch)
     baseline = None
-    if len(current.labelled) >= min_rows:
+    if len(current.labelled) >= int(monitor.min_rows):
         test = inputs.held_out_test(data, model.labels)
         predicted = inputs.score_labels(model, list(test["text"]), batch)
         baseline = Baseline(float((predicted == test["label"].to_numpy()).mean()), len(test))
-    scored = time.perf_counter()
-    # Evidently's embedding plot runs scikit-learn's TSNE without a random_state, which then
-    # draws from numpy's global generator: seeded, the same inputs draw the same report.
-    import numpy as np
+    return ref_scored, cur_scored, baseline
 
-    np.random.seed(seed)
-    snapshot, checks = evaluate(ref_scored, cur_scored, monitor, seed, model.labels, baseline)
-    log.info("scoring %.1fs, report %.1fs", scored - started, time.perf_counter() - scored)
 
+def _add_verdict(summary: dict[str, Any], checks: list[Check]) -> None:
+    """The verdict, its message and each check's result, into `summary`."""
     drifted = [c.name for c in checks if c.drift]
     summary["drift_detected"] = bool(drifted)
     summary["verdict"] = "drift" if drifted else "no drift"
@@ -108,55 +145,6 @@ def run(
         else f"no drift detected ({len(checks)} checks)"
     )
     summary["checks"] = {c.name: c.to_dict() for c in checks}
-    # what moved, and whether that kind fails the gate (monitor.kinds.fail_on)
-    summary["kinds"] = kinds.classify(ref_scored, cur_scored, checks, monitor, model.labels)
-    summary["fails_gate"] = bool(drifted) and summary["kinds"]["fails_gate"]
-    if baseline is not None:
-        summary["rows"]["test_baseline"] = baseline.rows
-    _write(out_dir, summary, snapshot=snapshot)
-    return summary
-
-
-# key: (lowest, highest, integer); min_rows >= 20: fewer rows leave a domain classifier's test
-# half without one of the two classes
-SETTINGS = {
-    "min_rows": (20, None, True),
-    "confidence": (0.5, 0.99999, False),
-    "permutations": (20, None, True),
-    "batch_size": (1, None, True),
-    "embedding_map_rows": (10, 2500, True),
-}
-
-
-def check_settings(monitor: DictConfig) -> None:
-    """Every setting the checks read, present and in range, or an error naming the key."""
-    fix = "Fix conf/monitor/default.yaml (then `fullcycle params`) or override it with -S."
-
-    def number(key: str, value: Any, low: float, high: float | None, integer: bool) -> None:
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        ok = ok and (not integer or float(value).is_integer()) and value >= low
-        if not ok or (high is not None and value > high):
-            kind = "a whole number" if integer else "a number"
-            upper = f" and at most {high}" if high is not None else ""
-            raise FullcycleError(
-                f"params.yaml: monitor.{key} = {value!r}: must be {kind} of at least {low}{upper}. "
-                + fix
-            )
-
-    for key, (low, high, integer) in SETTINGS.items():
-        number(key, monitor.get(key), low, high, integer)
-    thresholds = monitor.get("thresholds") or {}
-    unknown = sorted(set(thresholds) - set(MEASURES))
-    missing = sorted(set(MEASURES) - set(thresholds))
-    if unknown or missing:
-        raise FullcycleError(
-            f"params.yaml: monitor.thresholds must name exactly the checks {sorted(MEASURES)}"
-            + (f"; unknown: {unknown}" if unknown else "")
-            + (f"; missing: {missing}" if missing else "")
-            + f". {fix}"
-        )
-    for name in MEASURES:
-        number(f"thresholds.{name}", thresholds[name], 0, None, False)
 
 
 def _write(out_dir: str | Path, summary: dict[str, Any], snapshot=None, page: str = "") -> None:
@@ -266,7 +254,7 @@ def verdict_text(summary: dict[str, Any], out_dir: str | Path = REPORT_DIR) -> s
     return "\n".join(lines)
 
 
-def main(args: argparse.Namespace) -> int:
+def cli_monitor(args: argparse.Namespace) -> int:
     """`fullcycle monitor [--current PATH] [--fail-on-drift] [--out DIR]`."""
     out_dir = Path(args.out or BY_HAND_DIR)
     # bad input (a DataError) exits 2 like every other error: exit 1 means drift to a CI gate

@@ -23,7 +23,7 @@ from tqdm import tqdm
 from fullcycle.core import classifier, params, paths
 from fullcycle.core.io import write_json
 from fullcycle.core.splits import read_split
-from fullcycle.optimize import gate, variants
+from fullcycle.optimize import variants
 from fullcycle.optimize.onnx_model import OnnxClassifier
 
 REPORT = paths.OPTIMIZE_BENCH
@@ -74,7 +74,7 @@ def run(cfg: DictConfig, model_dir: str | Path = classifier.DEFAULT_DIR) -> dict
     import torch
 
     opt = params.section(cfg, "optimize")
-    preference = gate.check_preference(list(opt.preference))
+    preference = [str(name) for name in opt.preference]
     data = params.section(cfg, "data")
     load_before = os.getloadavg()[0]
     torch_model = classifier.Classifier(model_dir, device="cpu")
@@ -82,7 +82,12 @@ def run(cfg: DictConfig, model_dir: str | Path = classifier.DEFAULT_DIR) -> dict
     texts = test["text"].tolist()
     with tempfile.TemporaryDirectory(prefix="fullcycle-bench-") as work:
         built = variants.build(
-            model_dir, preference, opt, Path(work), data.processed_dir, int(cfg.get("seed", 0))
+            model_dir,
+            preference,
+            opt,
+            Path(work),
+            data.processed_dir,
+            int(params.section(cfg, "seed")),
         )
         models: dict[str, Any] = {"torch": torch_model}
         for name, path in built.paths.items():
@@ -130,7 +135,7 @@ def table(report: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
-def main(cfg: DictConfig) -> None:
+def print_bench(cfg: DictConfig) -> None:
     report = run(cfg)
     print(table(report))
     for name, why in report["skipped"].items():

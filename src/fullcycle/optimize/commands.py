@@ -7,7 +7,7 @@ from __future__ import annotations
 def register(add, stage, command) -> None:
     p = add(
         "optimize",
-        command("fullcycle.optimize.stage:main", stage=True),
+        command("fullcycle.optimize.stage:cli_optimize", stage=True),
         "export the model to ONNX (fused fp32, dynamic int8, optionally head-pruned) and keep the "
         "first variant of optimize.preference not worse than fp32 beyond noise: models/optimized/",
     )

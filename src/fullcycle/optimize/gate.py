@@ -16,26 +16,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from fullcycle.core import evidence
-from fullcycle.core.errors import FullcycleError
+from fullcycle.core import evidence, schema
 from fullcycle.core.evidence import Difference, Predictions
 
 FALLBACK = "fp32"  # the fused fp32 ONNX graph: the trained model itself, in ONNX Runtime
-VARIANTS = ("pruned-int8", "int8", FALLBACK)  # every variant the stage can build
+VARIANTS = schema.VARIANTS  # every variant the stage can build: optimize.preference's choices
 METRIC = "f1_macro"  # the difference the gate reads (McNemar's test reads the right/wrong texts)
-RETIRED = {  # keys of older params.yaml files, and what replaced them
-    "tolerance": "optimize.confidence and optimize.margin (a variant is served unless it is "
-    "worse than fp32 beyond noise on the test split)",
-}
-FIX = "fix conf/optimize/, then `fullcycle params`"
 
 
 @dataclass(frozen=True)
 class Rule:
-    confidence: float = evidence.CONFIDENCE  # of the interval and of McNemar's test
-    margin: float = 0.0  # a loss beyond noise but surely smaller than this is still served
+    """optimize.confidence and optimize.margin (conf/optimize/default.yaml)."""
+
+    confidence: float  # of the interval and of McNemar's test
+    margin: float  # a loss beyond noise but surely smaller than this is still served
 
     def passes(self, d: Difference) -> bool:
         return d.verdict != evidence.WORSE or (self.margin > 0 and d.low > -self.margin - 1e-12)
@@ -46,38 +41,6 @@ class Choice:
     variant: str
     reason: str  # one line: why this variant is served
     rejected: dict[str, str]  # variant -> one line: why it is not
-
-
-def check_preference(preference: Sequence[str], where: str = "optimize.preference") -> list[str]:
-    names = [str(x) for x in preference]
-    unknown = [n for n in names if n not in VARIANTS]
-    if not names or unknown or len(set(names)) != len(names):
-        raise FullcycleError(
-            f"params.yaml: {where} = {names} must list distinct variants out of "
-            f"{list(VARIANTS)}, fastest first ({FIX})."
-        )
-    return names
-
-
-def rule_from(opt: Mapping[str, Any]) -> Rule:
-    """optimize.confidence and optimize.margin, checked; a retired key is one clear error."""
-    for key, replacement in RETIRED.items():
-        if key in opt:
-            raise FullcycleError(
-                f"params.yaml: optimize.{key} is no longer read; it is replaced by {replacement}. "
-                "Regenerate params.yaml from conf/ with `fullcycle params`."
-            )
-    try:
-        confidence, margin = float(opt["confidence"]), float(opt.get("margin", 0.0))
-    except (KeyError, TypeError, ValueError):
-        confidence, margin = -1.0, -1.0
-    if not 0.5 <= confidence < 1 or not 0 <= margin < 1:
-        raise FullcycleError(
-            f"params.yaml: optimize.confidence = {opt.get('confidence')!r} must be in [0.5, 1) "
-            f"and optimize.margin = {opt.get('margin', 0.0)!r} a macro-F1 difference in [0, 1), "
-            f"e.g. 0.95 and 0 ({FIX})."
-        )
-    return Rule(confidence, margin)
 
 
 def judge(label: str, d: Difference, rule: Rule) -> str:
@@ -102,7 +65,7 @@ def choose(
     """`predictions[name]`: each built variant's test predictions, fp32's among them;
     `skipped[name]`: why a variant was not built."""
     rejected: dict[str, str] = {}
-    for name in check_preference(preference):
+    for name in preference:  # distinct variants: the schema checked optimize.preference
         if name == FALLBACK:
             break
         if name not in predictions:

@@ -113,8 +113,6 @@ class OnnxClassifier:
         cls, directory: str | Path = DEFAULT_DIR, threads: int | None = None
     ) -> OnnxClassifier:
         """models/optimized/ as the optimize stage wrote it."""
-        from transformers import AutoTokenizer
-
         directory = Path(directory)
         manifest = read_manifest(directory)
         path = directory / manifest.get("model_file", MODEL_FILE)
@@ -127,6 +125,8 @@ class OnnxClassifier:
             manifest,
             int(manifest.get("windows", 1)),
         )
+        from transformers import AutoTokenizer  # here: a bad model file fails without torch
+
         try:
             model.tokenizer = AutoTokenizer.from_pretrained(directory)
         except (OSError, ValueError) as exc:

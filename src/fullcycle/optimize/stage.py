@@ -37,9 +37,11 @@ CARD = paths.OPTIMIZE_CARD
 
 
 def settings(cfg: DictConfig) -> tuple[DictConfig, list[str], gate.Rule]:
+    """The optimize section (checked when params.yaml was loaded: core/schema_release.py), its
+    preference and the gate's rule."""
     opt = params.section(cfg, "optimize")
-    rule = gate.rule_from(opt)
-    return opt, gate.check_preference(list(opt.preference)), rule
+    rule = gate.Rule(float(opt.confidence), float(opt.margin))
+    return opt, [str(name) for name in opt.preference], rule
 
 
 def score(
@@ -80,8 +82,8 @@ def _check_export(
 
 
 def run(cfg: DictConfig, model_dir: str | Path = classifier.DEFAULT_DIR) -> dict[str, Any]:
-    from fullcycle.core.provenance import content_version
-
+    """Build every variant of `model_dir`, score each on the test split, choose one; write
+    models/optimized/, the summary and the card together, and return the summary."""
     opt, preference, rule = settings(cfg)
     data = params.section(cfg, "data")
     model_dir = Path(model_dir)
@@ -100,30 +102,17 @@ def run(cfg: DictConfig, model_dir: str | Path = classifier.DEFAULT_DIR) -> dict
     with tempfile.TemporaryDirectory(prefix="fullcycle-optimize-") as work_dir:
         work = Path(work_dir)
         built = variants.build(
-            model_dir, preference, opt, work, data.processed_dir, int(cfg.get("seed", 0))
+            model_dir, preference, opt, work, data.processed_dir, int(params.section(cfg, "seed"))
         )
-        for name, path in built.paths.items():
-            model = OnnxClassifier(
-                path,
-                torch_model.tokenizer,
-                labels,
-                torch_model.max_length,
-                n_windows=torch_model.windows,
-            )
-            predicted = _labels_of(model.probabilities(texts, batch), labels)
-            predictions[name] = Predictions.of(labels, texts, actual, predicted)
-            results[name] = score(labels, actual, predicted, reference) | {
-                "size_mb": _size_mb([path])
-            }
-        for name, why in built.skipped.items():
-            results[name] = {"skipped": why}
+        scored = _score_variants(built, torch_model, texts, actual, reference, batch)
+        predictions |= scored[0]
+        results |= scored[1]
 
         _check_export(model_dir, predictions, results["fp32"], rule)
         choice = gate.choose(preference, predictions, built.skipped, rule)
-        chosen = results[choice.variant]
         summary = {  # served and torch_fp32 side by side: what `dvc metrics diff` compares
             "chosen": choice.variant,
-            "served": chosen,
+            "served": results[choice.variant],
             "torch_fp32": results["torch"],
             "confidence": rule.confidence,
             "margin": rule.margin,
@@ -131,32 +120,87 @@ def run(cfg: DictConfig, model_dir: str | Path = classifier.DEFAULT_DIR) -> dict
             "reason": choice.reason,
             "variants": results,
         }
-        manifest = {
-            "variant": choice.variant,
-            "runtime": "onnx",
-            "model_file": MODEL_FILE,
-            "labels": labels,
-            "max_length": torch_model.max_length,
-            "windows": torch_model.windows,
-            "source": {"path": model_dir.as_posix(), "version": content_version(model_dir)},
-            "metrics": {"test": chosen, "reference": results["torch"]},
-            "confidence": rule.confidence,
-            "margin": rule.margin,
-            "reason": choice.reason,
-            "fused_operators": built.fused.get(choice.variant, built.fused["fp32"]),
-        }
-        version = manifest["source"]["version"]
-        with atomic_path(DEFAULT_DIR) as out, atomic_path(SUMMARY) as s, atomic_path(CARD) as c:
-            out.mkdir()
-            shutil.copyfile(built.paths[choice.variant], out / MODEL_FILE)
-            torch_model.tokenizer.save_pretrained(out)
-            (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-            s.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-            c.write_text(card.render(summary, version), encoding="utf-8")
+        manifest = _manifest(choice, torch_model, model_dir, results, rule, built)
+        _write(built.paths[choice.variant], torch_model, manifest, summary)
     return summary
 
 
-def main(args) -> int:
+def _score_variants(
+    built: variants.Built,
+    torch_model: classifier.Classifier,
+    texts: list[str],
+    actual: list[str],
+    reference: list[str],
+    batch: int,
+) -> tuple[dict[str, Predictions], dict[str, dict[str, Any]]]:
+    """Each built variant's test predictions and scores (next to the PyTorch model's `reference`
+    predictions); a skipped variant's result is why it was skipped."""
+    labels = torch_model.labels
+    predictions: dict[str, Predictions] = {}
+    results: dict[str, dict[str, Any]] = {}
+    for name, path in built.paths.items():
+        model = OnnxClassifier(
+            path,
+            torch_model.tokenizer,
+            labels,
+            torch_model.max_length,
+            n_windows=torch_model.windows,
+        )
+        predicted = _labels_of(model.probabilities(texts, batch), labels)
+        predictions[name] = Predictions.of(labels, texts, actual, predicted)
+        results[name] = score(labels, actual, predicted, reference) | {"size_mb": _size_mb([path])}
+    for name, why in built.skipped.items():
+        results[name] = {"skipped": why}
+    return predictions, results
+
+
+def _manifest(
+    choice: gate.Choice,
+    torch_model: classifier.Classifier,
+    model_dir: Path,
+    results: dict[str, dict[str, Any]],
+    rule: gate.Rule,
+    built: variants.Built,
+) -> dict[str, Any]:
+    """models/optimized/manifest.json: the chosen variant, what the runtime needs, the model it
+    came from and why it was chosen."""
+    from fullcycle.core.provenance import content_version
+
+    return {
+        "variant": choice.variant,
+        "runtime": "onnx",
+        "model_file": MODEL_FILE,
+        "labels": torch_model.labels,
+        "max_length": torch_model.max_length,
+        "windows": torch_model.windows,
+        "source": {"path": model_dir.as_posix(), "version": content_version(model_dir)},
+        "metrics": {"test": results[choice.variant], "reference": results["torch"]},
+        "confidence": rule.confidence,
+        "margin": rule.margin,
+        "reason": choice.reason,
+        "fused_operators": built.fused.get(choice.variant, built.fused["fp32"]),
+    }
+
+
+def _write(
+    model_file: Path,
+    torch_model: classifier.Classifier,
+    manifest: dict[str, Any],
+    summary: dict[str, Any],
+) -> None:
+    """models/optimized/ (the chosen model.onnx, the tokenizer, the manifest), the summary and the
+    card, together or not at all."""
+    version = manifest["source"]["version"]
+    with atomic_path(DEFAULT_DIR) as out, atomic_path(SUMMARY) as s, atomic_path(CARD) as c:
+        out.mkdir()
+        shutil.copyfile(model_file, out / MODEL_FILE)
+        torch_model.tokenizer.save_pretrained(out)
+        (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        s.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        c.write_text(card.render(summary, version), encoding="utf-8")
+
+
+def cli_optimize(args) -> int:
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
@@ -164,7 +208,7 @@ def main(args) -> int:
     if getattr(args, "bench", False):
         from fullcycle.optimize import bench
 
-        bench.main(cfg)
+        bench.print_bench(cfg)
         return 0
     summary = run(cfg)
     for name, result in summary["variants"].items():

@@ -60,8 +60,8 @@ def _fused_onnx(
 
 
 class Pruning(NamedTuple):
-    """optimize.prune's shares, checked: heads and feed-forward neurons removed, distillation
-    (and its temperature)."""
+    """optimize.prune's shares: heads and feed-forward neurons removed, distillation (and its
+    temperature)."""
 
     heads: float
     ffn: float
@@ -70,24 +70,14 @@ class Pruning(NamedTuple):
 
 
 def pruning(prune_cfg: Any) -> Pruning:
-    """optimize.prune's heads_fraction, ffn_fraction and distill, each checked, and temperature
-    (the one place that reads them)."""
-    heads = float(prune_cfg.heads_fraction)
-    ffn = float(prune_cfg.get("ffn_fraction", 0.0) or 0.0)
-    distill = float(prune_cfg.get("distill", 0.0) or 0.0)
-    checks = {
-        "heads_fraction": (0 < heads < 1, heads, "(0, 1)"),
-        "ffn_fraction": (0 <= ffn < 1, ffn, "[0, 1)"),
-        "distill": (0 <= distill <= 1, distill, "[0, 1]"),
-    }
-    for key, (ok, value, interval) in checks.items():
-        if not ok:
-            raise FullcycleError(
-                f"params.yaml: optimize.prune.{key} = {value} must be in {interval} "
-                "(fix conf/optimize/, then `fullcycle params`)."
-            )
-    temperature = float(prune_cfg.get("temperature", 2.0))
-    return Pruning(heads, ffn, distill, temperature)
+    """optimize.prune's heads_fraction, ffn_fraction, distill and temperature (the one place that
+    reads them; their ranges were checked when params.yaml was loaded: core/schema_release.py)."""
+    return Pruning(
+        float(prune_cfg.heads_fraction),
+        float(prune_cfg.ffn_fraction),
+        float(prune_cfg.distill),
+        float(prune_cfg.temperature),
+    )
 
 
 def build(

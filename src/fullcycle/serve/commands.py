@@ -8,12 +8,12 @@ import argparse
 def register(add, stage, command) -> None:
     add(
         "package",
-        stage("fullcycle.serve.package:main"),
+        stage("fullcycle.serve.package:package_model"),
         "store the model in BentoML, build the bento, export bentos/classifier.bento",
     )
     p = add(
         "serve",
-        command("fullcycle.serve.launch:main"),
+        command("fullcycle.serve.launch:cli_serve"),
         "serve the model over HTTP from source (POST /classify, GET /metadata)",
     )
     p.add_argument("--model-dir", help="the model directory (default: serve.model_dir)")

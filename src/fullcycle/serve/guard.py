@@ -10,7 +10,8 @@ byte of the body, so a bad request costs nothing and always gets a 4xx with a me
 - Memory: the bodies of all requests in flight share one budget (serve.max_inflight_mb). A request
   reserves its Content-Length (a streamed one, what it has sent so far) before its body is read and
   keeps it until its response is sent; one that does not fit is a 503 with Retry-After, so a flood
-  of maximal bodies meets 503s instead of exhausting memory.
+  of maximal bodies meets 503s instead of exhausting memory. `on_inflight` is told the bytes held
+  after every change (the service's fullcycle_inflight_bytes gauge).
 - Content type: every POST route takes JSON. BentoML would parse form and pickle bodies with other
   decoders (and answer 500 on a JSON body sent as a form, as `curl -d` does by default) and call
   any other body "Invalid JSON" (400), which hides the real mistake; so a declared type that is not
@@ -88,9 +89,11 @@ class Guard:
         api_key_env: str,
         max_inflight_bytes: int | None = None,
         on_gone: Callable[[], None] | None = None,
+        on_inflight: Callable[[int], None] | None = None,
     ) -> None:
         self.app = app
         self.on_gone = on_gone
+        self.on_inflight = on_inflight
         self.max_body_bytes = max_body_bytes
         self.max_inflight_bytes = max_inflight_bytes or 16 * max_body_bytes
         self.inflight = 0  # bytes reserved by requests in flight (one event loop: no lock needed)
@@ -101,8 +104,13 @@ class Guard:
     def _reserve(self, size: int) -> bool:
         if self.inflight + size > self.max_inflight_bytes:
             return False
-        self.inflight += size
+        self._hold(size)
         return True
+
+    def _hold(self, size: int) -> None:
+        self.inflight += size
+        if self.on_inflight is not None:
+            self.on_inflight(self.inflight)
 
     def _authorised(self, scope: dict[str, Any]) -> bool:
         if self._key is None:
@@ -150,7 +158,7 @@ class Guard:
         try:
             await self._read_and_forward(scope, receive, send, held)
         finally:
-            self.inflight -= held[0]
+            self._hold(-held[0])
 
     async def _read_and_forward(self, scope: Any, receive: Any, send: Any, held: list[int]) -> None:
         """Read the body (bounded, within the reservation), then hand BentoML a replay of it."""

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fullcycle.core.errors import FullcycleError
-from fullcycle.serve.traffic import data_dir
+from fullcycle.serve.capture import data_dir
 
 if TYPE_CHECKING:
     from fullcycle.serve.settings import ServeSettings
 
-SERVICE = "fullcycle.serve.service:Classifier"
+SERVICE = "fullcycle.serve.service:ClassifierService"
 
 
 def free_port() -> int:
@@ -134,15 +134,15 @@ def capture_line(cfg: ServeSettings, capture: bool) -> str:
     )
 
 
-def main(args) -> int:
+def cli_serve(args) -> int:
     """`fullcycle serve`: `bentoml serve` at the project root (bentofile.yaml names the service),
     serving models/classifier or --model-dir from source."""
-    from fullcycle.core import classifier
+    from fullcycle.core.model_meta import read_meta  # not classifier: no torch to say this
     from fullcycle.serve import runtime, settings
 
     cfg = settings.load()
     model_dir = Path(args.model_dir or cfg.model_dir)
-    classifier.read_meta(model_dir)  # a clear error now, not a traceback from a worker later
+    read_meta(model_dir)  # a clear error now, not a traceback from a worker later
     runtime.check(cfg.runtime, model_dir, cfg.optimized_dir)
     env = {**os.environ, "FULLCYCLE_MODEL_DIR": str(model_dir.resolve())}
     if args.capture is not None:

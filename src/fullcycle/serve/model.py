@@ -12,10 +12,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from fullcycle.core import classifier, paths, provenance
+from fullcycle.core import paths, provenance
 from fullcycle.core.errors import FullcycleError
+from fullcycle.core.model_meta import read_meta  # not classifier: no torch to read a card
 from fullcycle.core.provenance import content_version
 
 METRICS_FILE = paths.EVAL_METRICS
@@ -32,15 +31,18 @@ def _data_hash(model_record: dict[str, Any], project: Path) -> str | None:
 
 
 def _raw_data(project: Path) -> dict[str, Any] | None:
-    """The raw file behind the project's `file` data source and the hash its .dvc file records."""
-    params_file = project / "params.yaml"
+    """The raw file behind the project's `file` data source and the hash its .dvc file records
+    (None where there is no params.yaml, e.g. in a bento, or no data section)."""
+    from omegaconf import OmegaConf
+
+    from fullcycle.core import params
+
+    params_file = project / params.PARAMS_FILE
     if not params_file.is_file():
         return None
-    try:
-        data = (yaml.safe_load(params_file.read_text(encoding="utf-8")) or {}).get("data")
-    except (OSError, yaml.YAMLError, AttributeError):
-        return None
-    return provenance.raw_data(data if isinstance(data, dict) else None, project)
+    cfg = params.load_text(params_file.read_text(encoding="utf-8"), str(params_file), ("data",))
+    data = OmegaConf.to_container(cfg["data"]) if "data" in cfg else None
+    return provenance.raw_data(data, project)
 
 
 def _read_metrics(path: Path) -> dict[str, Any] | None:
@@ -74,7 +76,7 @@ def model_card(
     same inputs train the same bytes): DVC's hash of the processed data (as in dvc.lock), the raw
     data's .dvc hash for a `file` source, and the git commit checked out."""
     model_dir, project = Path(model_dir), Path(project)
-    meta = classifier.read_meta(model_dir)
+    meta = read_meta(model_dir)
     # a commit recorded by older models is not trusted: it is stamped now, where it is true
     shown = ("labels", "max_length", "windows", "git_commit")
     trained = {k: v for k, v in meta.items() if k not in shown}

@@ -31,7 +31,7 @@ from fullcycle.optimize.onnx_model import read_manifest
 from fullcycle.serve import archive
 from fullcycle.serve.model import METRICS_FILE, model_card
 from fullcycle.serve.runtime import check_source
-from fullcycle.serve.settings import ServeSettings, from_params
+from fullcycle.serve.settings import ServeSettings, from_mapping, from_params
 
 BENTOFILE = Path("bentofile.yaml")
 # What the bento ships of src/fullcycle: the service and what it imports. dvc.yaml's package stage
@@ -40,6 +40,7 @@ SHIPPED = (
     "__init__.py",
     "core/__init__.py",
     "core/classifier.py",
+    "core/model_meta.py",  # fullcycle.json, which classifier.py reads and writes
     "core/windows.py",  # how classifier.py and onnx_model.py cut a text into windows
     "core/errors.py",
     "core/evidence.py",  # classifier.split_predictions' types; numpy only at import
@@ -47,6 +48,9 @@ SHIPPED = (
     "core/params.py",
     "core/paths.py",
     "core/provenance.py",
+    "core/schema.py",  # the serve settings' schema, and what it stands on
+    "core/schema_check.py",
+    "core/schema_release.py",
     # POST /explain: the endpoint and its attributions, not the explain stage
     "explain/__init__.py",
     "explain/serving.py",
@@ -140,11 +144,11 @@ def stage_code(target: Path) -> None:
             shutil.copy2(source, target / name)
 
 
-def main(version: str | None = None) -> int:
+def package_model(version: str | None = None) -> int:
     """Package models/classifier; `version` names the bento (default: the model's version, the
     hash of its bytes, so packaging the same model again gives the same tag)."""
     values, where = from_params()
-    serve = ServeSettings.from_mapping(values, where)  # no env overrides: DVC must reproduce this
+    serve = from_mapping(values, where)  # no env overrides: DVC must reproduce this
     model_dir = Path(serve.model_dir)
     card = model_card(model_dir, project=".", metrics_path=METRICS_FILE)
     if not version:  # the package stage's bento is a DVC output: a function of its inputs only.

@@ -1,6 +1,6 @@
 """`mask_pii(text)`: personal data replaced by placeholders before a text is stored anywhere.
 
-One standalone function, so that whatever captures served texts (today fullcycle.serve.traffic,
+One standalone function, so that whatever captures served texts (today fullcycle.serve.capture,
 through BentoML's monitoring API) can use it. The text is NFKC-normalised first (as the monitor normalises it),
 so a fullwidth `＠` or fullwidth digits cannot slip past and turn into a real address later.
 Then, in this order (each step sees the placeholders of the steps before it):

@@ -35,16 +35,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from fullcycle.core import classifier
 from fullcycle.explain.serving import Endpoint as ExplainEndpoint
 from fullcycle.explain.serving import Explained
 from fullcycle.serve import runtime
 from fullcycle.serve import settings as serve_settings
 from fullcycle.serve.batcher import Batcher, Policy, QueueFull
+from fullcycle.serve.capture import Capture
 from fullcycle.serve.guard import Guard, exposure_warning, listening_host
 from fullcycle.serve.model import model_card
 from fullcycle.serve.pii import mask_pii
-from fullcycle.serve.traffic import Traffic
 
 logger = logging.getLogger("fullcycle.serve")
 
@@ -117,6 +116,10 @@ if "PREDICTED" not in globals():
         name="fullcycle_client_gone",
         documentation="Requests cancelled because their client disconnected before the answer",
     )
+    INFLIGHT = bentoml.metrics.Gauge(
+        name="fullcycle_inflight_bytes",
+        documentation="Request body bytes held by requests in flight (serve.max_inflight_mb at most)",
+    )
 
 
 @bentoml.service(
@@ -124,41 +127,20 @@ if "PREDICTED" not in globals():
     workers=1,  # one process; torch already uses every core for a forward pass
     traffic={"timeout": SETTINGS.timeout_s, "max_concurrency": SETTINGS.max_concurrency},
 )
-class Classifier:
+class ClassifierService:
     if MODEL_TAG:  # recorded by `bentoml build` as this bento's model
         stored_model = bentoml.models.BentoModel(MODEL_TAG)
     if ONNX_TAG:
         stored_onnx = bentoml.models.BentoModel(ONNX_TAG)
 
     def __init__(self) -> None:
-        if MODEL_TAG:
-            stored = self.stored_model
-            model_dir = Path(stored.path)
-            self.card = {"name": str(stored.tag), "source": "model store", **stored.info.metadata}
-        else:
-            model_dir = Path(SETTINGS.model_dir)
-            self.card = {
-                "name": SETTINGS.model_name,
-                "source": f"directory {model_dir}",
-                **model_card(model_dir, project="."),
-            }
-        if MODEL_TAG:
-            optimized_dir = Path(self.stored_onnx.path) if ONNX_TAG else None
-        else:
-            optimized_dir = Path(SETTINGS.optimized_dir)
+        model_dir, optimized_dir = self._find_model()
         self.model, self.runtime = runtime.load(
             SETTINGS.runtime, model_dir, optimized_dir, self.card["version"]
         )
         self.explaining = None
-        if (
-            SETTINGS.explain
-        ):  # integrated gradients need the PyTorch model, whatever answers /classify
-            torch_model = self.model if self.runtime["name"] == "torch" else None
-            self.explaining = ExplainEndpoint(
-                torch_model or classifier.Classifier(model_dir),
-                warn_delta=SETTINGS.explain_warn_delta,
-                max_steps=SETTINGS.explain_max_steps,
-            )
+        if SETTINGS.explain:
+            self.explaining = _explain_endpoint(self.model, self.runtime, model_dir)
         policy = Policy(
             max_batch_size=SETTINGS.max_batch_size,
             max_wait_s=SETTINGS.max_wait_ms / 1000,
@@ -168,20 +150,7 @@ class Classifier:
         self.batcher = Batcher(
             self._predict, policy, on_pass=PASS_TEXTS.observe, on_queue=QUEUED.set
         )
-        self.recorder = None
-        if SETTINGS.capture:
-            path = _capture_path(SETTINGS.capture_path)
-            self.recorder = Traffic(
-                path,
-                self.card["version"],
-                mask=mask_pii,
-                sink=SETTINGS.capture_sink,
-                max_bytes=SETTINGS.capture_max_bytes,
-                rotate_s=SETTINGS.capture_rotate_s,
-                keep_bytes=SETTINGS.capture_keep_bytes,
-                on_error=CAPTURE_ERRORS.inc,
-            )
-            logger.info("capturing served texts (masked) to %s", path)
+        self.recorder = _capture(self.card["version"]) if SETTINGS.capture else None
         logger.info(
             "serving %s (%s) with %s (%s)",
             self.card["name"],
@@ -192,6 +161,21 @@ class Classifier:
         warning = exposure_warning(listening_host(), serve_settings.API_KEY_ENV)
         if warning:  # once per worker (workers=1), where the operator reads the server's output
             logger.warning(warning)
+
+    def _find_model(self) -> tuple[Path, Path | None]:
+        """The model's directory and its optimised variant's: a bento's model store, else the
+        configured directories. Sets `self.card`, what /metadata says about the model."""
+        if MODEL_TAG:
+            stored = self.stored_model
+            self.card = {"name": str(stored.tag), "source": "model store", **stored.info.metadata}
+            return Path(stored.path), Path(self.stored_onnx.path) if ONNX_TAG else None
+        model_dir = Path(SETTINGS.model_dir)
+        self.card = {
+            "name": SETTINGS.model_name,
+            "source": f"directory {model_dir}",
+            **model_card(model_dir, project="."),
+        }
+        return model_dir, Path(SETTINGS.optimized_dir)
 
     @bentoml.api(route="/classify")
     async def classify(self, texts: Texts, ctx: bentoml.Context) -> list[Prediction]:
@@ -234,6 +218,35 @@ class Classifier:
         }
 
 
+def _explain_endpoint(model: Any, runtime_info: dict[str, Any], model_dir: Path) -> ExplainEndpoint:
+    """POST /explain: integrated gradients need the PyTorch model, whatever answers /classify."""
+    from fullcycle.core.classifier import Classifier  # torch: here, not when BentoML looks
+
+    torch_model = model if runtime_info["name"] == "torch" else None
+    return ExplainEndpoint(
+        torch_model or Classifier(model_dir),
+        warn_delta=SETTINGS.explain_warn_delta,
+        max_steps=SETTINGS.explain_max_steps,
+    )
+
+
+def _capture(version: str) -> Capture:
+    """What records each served text (PII masked) with its prediction, for monitor and labelling."""
+    path = _capture_path(SETTINGS.capture_path)
+    recorder = Capture(
+        path,
+        version,
+        mask=mask_pii,
+        sink=SETTINGS.capture_sink,
+        max_bytes=SETTINGS.capture_max_bytes,
+        rotate_s=SETTINGS.capture_rotate_s,
+        keep_bytes=SETTINGS.capture_keep_bytes,
+        on_error=CAPTURE_ERRORS.inc,
+    )
+    logger.info("capturing served texts (masked) to %s", path)
+    return recorder
+
+
 def _capture_path(path: str) -> Path:
     """Relative capture paths are relative to the project root when serving from source; a bento
     runs in its own folder, so there they are relative to where `bentoml serve` was started."""
@@ -246,11 +259,12 @@ async def _metadata(_: Request) -> JSONResponse:
     return JSONResponse(bentoml.get_current_service().metadata())
 
 
-Classifier.mount_asgi_app(Starlette(routes=[Route("/metadata", _metadata, methods=["GET"])]))
-Classifier.add_asgi_middleware(
+ClassifierService.mount_asgi_app(Starlette(routes=[Route("/metadata", _metadata, methods=["GET"])]))
+ClassifierService.add_asgi_middleware(
     Guard,
     max_body_bytes=SETTINGS.max_body_bytes,
     api_key_env=serve_settings.API_KEY_ENV,
     max_inflight_bytes=SETTINGS.max_inflight_bytes,
     on_gone=GONE.inc,
+    on_inflight=INFLIGHT.set,
 )

@@ -46,8 +46,20 @@ def files_md5(paths: list[Path], root: Path) -> str:
 def code_md5() -> str:
     """The training code's hash: a checkpoint written by other code is not resumed."""
     package = Path(fullcycle.__file__).parent
-    files = [*(package / "train").glob("*.py"), package / "classifier.py"]
-    return files_md5([p for p in files if p.is_file()], package)
+    core = [package / "core" / f"{name}.py" for name in TRAINING_CORE]
+    return files_md5([*sorted((package / "train").glob("*.py")), *core], package)
+
+
+# The core modules training runs (train's deps in dvc.yaml): a change to any of them is other code.
+TRAINING_CORE = (
+    "finetune",
+    "datamodule",
+    "windows",
+    "classifier",
+    "model_meta",
+    "splits",
+    "evidence",
+)
 
 
 def run_key(cfg: DictConfig, data_hash: str) -> str:

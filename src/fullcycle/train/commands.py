@@ -6,6 +6,6 @@ from __future__ import annotations
 def register(add, stage, command) -> None:
     add(
         "train",
-        stage("fullcycle.train.stage:main"),
+        stage("fullcycle.train.stage:cli_train"),
         "fine-tune the transformer (resumes if interrupted)",
     )

@@ -1,6 +1,7 @@
 """`fullcycle train`: fine-tune model.name_or_path on data/processed, write models/classifier/.
 
-Reads the seed, data, model, trainer and train sections of params.yaml. Training curves go to
+Reads the seed, data, model, trainer and train sections of params.yaml (checked against the schema
+when params.yaml is loaded: fullcycle/core/schema.py). Training curves go to
 dvclive/ (a stage output); the epoch train.keep names (best by validation macro-F1, or the last)
 is what gets saved. An interrupted run leaves checkpoints behind and the next run resumes from the
 last finished epoch (checkpoints.py).
@@ -16,24 +17,22 @@ from typing import Any
 
 import lightning as L
 import torch
-from lightning.fabric.utilities.exceptions import MisconfigurationException
-from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
 from fullcycle.core import classifier, evidence, params
-from fullcycle.core.datamodule import WINDOW_CHOICES, TextDataModule
-from fullcycle.core.errors import FullcycleError
+from fullcycle.core.datamodule import TextDataModule
 from fullcycle.core.finetune import MONITOR, TextClassifier
 from fullcycle.core.io import atomic_path
 from fullcycle.core.logs import quiet
 from fullcycle.core.provenance import dvc_md5
-from fullcycle.train import checkpoints, lora, progress, pruning
+from fullcycle.train import checkpoints, lora, pruning
+from fullcycle.train.trainer import LIVE_DIR, ResumeHint, build_trainer, fit
 
 log = logging.getLogger(__name__)
 
 MODEL_DIR = classifier.DEFAULT_DIR
-LIVE_DIR = Path("dvclive")
 # the saved epoch's label for every validation text: `fullcycle tune` compares trials with it
 VAL_PREDICTIONS = LIVE_DIR / "val_predictions.json"
 
@@ -41,108 +40,6 @@ VAL_PREDICTIONS = LIVE_DIR / "val_predictions.json"
 warnings.filterwarnings("ignore", message=".*does not have many workers.*")
 # lightning 2.6 calls an API that torch 2.13 deprecates; nothing for a user to act on
 warnings.filterwarnings("ignore", message=".*isinstance\\(treespec, LeafSpec\\)")
-
-
-def check_train_params(train: DictConfig) -> None:
-    rules = {
-        "batch_size": lambda v: int(v) >= 1,
-        "lr": lambda v: float(v) > 0,
-        "weight_decay": lambda v: float(v) >= 0,
-        "warmup_ratio": lambda v: 0 <= float(v) < 1,
-        "label_smoothing": lambda v: 0 <= float(v) < 1,
-        "grad_clip": lambda v: float(v) >= 0,
-        "patience": lambda v: int(v) >= 1,
-        # optional (null: off)
-        "head_lr": lambda v: v is None or float(v) > 0,
-        "layer_decay": lambda v: v is None or 0 < float(v) <= 1,
-        "window": lambda v: v is None or v in WINDOW_CHOICES,
-        "keep": lambda v: v is None or v in ("best", "last"),
-    }
-    optional = ("head_lr", "layer_decay", "window", "keep")
-    for key, ok in rules.items():
-        try:
-            good = (key in train or key in optional) and ok(train.get(key))
-        except (TypeError, ValueError):
-            good = False
-        if not good:
-            raise FullcycleError(
-                f"params.yaml: train.{key} = {train.get(key)!r} is missing or out of range; "
-                f"fix it in conf/train/ (then `fullcycle params`) or with -S train.{key}=..."
-            )
-
-
-def model_windows(model: DictConfig) -> int:
-    """model.windows: how many windows of max_length tokens a prediction reads (absent: 1)."""
-    value = model.get("windows", 1)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise FullcycleError(
-            f"params.yaml: model.windows = {value!r} must be a whole number of at least 1 "
-            "(1 reads the first max_length tokens only); fix it in conf/model/ or with "
-            "-S model.windows=..."
-        )
-    return value
-
-
-def build_trainer(
-    trainer_cfg: DictConfig,
-    train_cfg: DictConfig,
-    ckpt_dir: Path,
-    resuming: bool,
-    extra_callbacks: Sequence[L.Callback] = (),
-) -> L.Trainer:
-    """A Lightning Trainer from the `trainer` params (any Trainer argument) plus what fullcycle
-    fixes: best-of-run and last checkpoints in `ckpt_dir`, early stopping, the DVCLive logger, and
-    off a terminal plain progress lines instead of the bar (unless trainer.enable_progress_bar
-    is set)."""
-    from dvclive.lightning import DVCLiveLogger  # imports dvc: only when training
-
-    callbacks = [
-        # the best epoch's weights, then (in this order, so it records the best so far) the full
-        # state of every finished epoch: what an interrupted run resumes from
-        ModelCheckpoint(
-            dirpath=ckpt_dir,
-            filename="best",
-            monitor=MONITOR,
-            mode="max",
-            save_top_k=1,
-            save_weights_only=True,
-            enable_version_counter=False,
-        ),
-        ModelCheckpoint(
-            dirpath=ckpt_dir,
-            filename=checkpoints.LAST.removesuffix(".ckpt"),
-            save_top_k=1,
-            enable_version_counter=False,
-        ),
-        EarlyStopping(monitor=MONITOR, mode="max", patience=int(train_cfg.patience)),
-        LearningRateMonitor(logging_interval="step"),
-        checkpoints.LiveSnapshot(LIVE_DIR),
-        *extra_callbacks,
-    ]
-    logger = DVCLiveLogger(dir=str(LIVE_DIR), dvcyaml=False, save_dvc_exp=False, resume=resuming)
-    kwargs: dict[str, Any] = OmegaConf.to_container(trainer_cfg)  # type: ignore[assignment]
-    if "enable_progress_bar" not in kwargs and not progress.is_terminal():
-        # the bar redraws one line in place: in a log file, plain lines say how far it got
-        kwargs["enable_progress_bar"] = False
-        callbacks.append(progress.PlainProgress())
-    try:
-        return L.Trainer(
-            **kwargs,
-            gradient_clip_val=float(train_cfg.grad_clip),
-            callbacks=callbacks,
-            logger=logger,
-            default_root_dir=ckpt_dir,
-        )
-    except TypeError as exc:
-        raise FullcycleError(
-            f"params.yaml: the trainer section has a key lightning.Trainer does not take ({exc}). "
-            "Keys under trainer: are passed to lightning.Trainer as they are."
-        ) from None
-    except (MisconfigurationException, ValueError, RuntimeError) as exc:
-        raise FullcycleError(
-            f"params.yaml: lightning.Trainer rejects the trainer section: {exc} "
-            "(on a machine without a GPU, use the default profile: -S trainer=cpu)"
-        ) from None
 
 
 def best_weights(module: TextClassifier, checkpoint: ModelCheckpoint) -> None:
@@ -159,7 +56,7 @@ def provenance(cfg: DictConfig, data: TextDataModule, data_hash: str) -> dict[st
     sections = {k: OmegaConf.to_container(cfg[k]) for k in ("model", "train", "trainer")}
     return {
         "base_model": cfg.model.name_or_path,
-        "params": sections | {"seed": int(cfg.get("seed", 0))},
+        "params": sections | {"seed": int(params.section(cfg, "seed"))},
         "data": {
             "processed_dir": str(data.processed_dir),
             "md5": data_hash,  # DVC's hash, as dvc.lock records data/processed
@@ -168,63 +65,16 @@ def provenance(cfg: DictConfig, data: TextDataModule, data_hash: str) -> dict[st
     }
 
 
-class ResumeHint(L.Callback):
-    """On Ctrl-C, says in one line what the next run does (Lightning itself only exits 1)."""
-
-    def __init__(self, ckpt_dir: Path) -> None:
-        self.ckpt_dir = ckpt_dir
-        self.message: str | None = None
-
-    def on_exception(
-        self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException
-    ) -> None:
-        if not isinstance(exception, KeyboardInterrupt):
-            return
-        if (self.ckpt_dir / checkpoints.LAST).is_file():
-            self.message = (
-                f"training stopped in epoch {trainer.current_epoch + 1}: the next `dvc repro` or "
-                "`fullcycle train` (same params and data) resumes from the last finished epoch"
-            )
-        else:
-            self.message = (
-                "training stopped before its first epoch finished: the next `dvc repro` or "
-                "`fullcycle train` starts from the beginning"
-            )
-
-
 def run(cfg: DictConfig, callbacks: Sequence[L.Callback] = ()) -> dict[str, Any]:
     """Train, save models/classifier/, return a summary. `callbacks` are added to the Trainer's."""
-    seed = int(cfg.get("seed", 0))
+    seed = int(params.section(cfg, "seed"))
     data_cfg, model_cfg = params.section(cfg, "data"), params.section(cfg, "model")
     train_cfg, trainer_cfg = params.section(cfg, "train"), params.section(cfg, "trainer")
-    check_train_params(train_cfg)
     L.seed_everything(seed, workers=True, verbose=False)
 
     tokenizer = classifier.load_tokenizer(model_cfg.name_or_path)
-    data = TextDataModule(
-        data_cfg.processed_dir,
-        tokenizer,
-        model_cfg.max_length,
-        train_cfg.batch_size,
-        train_cfg.bucket_by_length,
-        seed,
-        n_windows=model_windows(model_cfg),
-        window=str(train_cfg.get("window") or "first"),
-    )
-    mixed = "mixed" in str(trainer_cfg.get("precision", ""))
-    model = lora.wrap(classifier.build_model(model_cfg, data.labels), model_cfg)
-    module = TextClassifier(
-        model,
-        data.labels,
-        float(train_cfg.lr),
-        float(train_cfg.weight_decay),
-        float(train_cfg.warmup_ratio),
-        seed,
-        fused_adamw=not mixed,
-        label_smoothing=float(train_cfg.label_smoothing),
-        head_lr=None if train_cfg.get("head_lr") is None else float(train_cfg.head_lr),
-        layer_decay=float(train_cfg.get("layer_decay") or 1.0),
-    )
+    data = build_datamodule(data_cfg, model_cfg, train_cfg, tokenizer, seed)
+    module = build_module(model_cfg, train_cfg, trainer_cfg, data.labels, seed)
 
     data_hash = dvc_md5(data_cfg.processed_dir)
     ckpt_dir = checkpoints.run_dir(cfg, data_hash)
@@ -232,7 +82,7 @@ def run(cfg: DictConfig, callbacks: Sequence[L.Callback] = ()) -> dict[str, Any]
     if resume:
         print(f"train: resuming an interrupted run at epoch {resume.epoch} from {resume.path}")
     if rank_zero_only.rank == 0:
-        print(lora.describe(model, model_cfg))
+        print(lora.describe(module.model, model_cfg))
     hint = ResumeHint(ckpt_dir)
     callbacks = [
         *callbacks,
@@ -240,51 +90,107 @@ def run(cfg: DictConfig, callbacks: Sequence[L.Callback] = ()) -> dict[str, Any]
         hint,
     ]  # a `fullcycle tune` trial reports each epoch
     trainer = build_trainer(trainer_cfg, train_cfg, ckpt_dir, bool(resume), callbacks)
-    try:
-        trainer.fit(module, datamodule=data, ckpt_path=resume.path if resume else None)
-    except SystemExit:  # Lightning's answer to Ctrl-C: a graceful shutdown, then exit(1)
-        if hint.message is None:
-            raise
-        raise KeyboardInterrupt(hint.message) from None
-    if trainer.interrupted:
-        raise FullcycleError(
-            hint.message or "training was interrupted: run it again to resume from the last epoch."
-        )
+    fit(trainer, module, data, resume, hint)
 
-    best = next(cb for cb in trainer.checkpoint_callbacks if cb.monitor == MONITOR)
-    if train_cfg.get("keep", "best") == "best":
-        best_weights(module, best)
-        score = best.best_model_score
-    else:  # last: the weights the schedule ended on (training stops early on no progress)
-        score = trainer.callback_metrics.get(MONITOR)
     summary = {
-        "val_f1_macro": None if score is None else float(score),
+        "val_f1_macro": kept_score(trainer, module, train_cfg.keep),
         "epochs": trainer.current_epoch,
         "resumed_at_epoch": resume.epoch if resume else None,
     }
     if trainer.is_global_zero:
-        # dvclive/metrics.json holds the last epoch's numbers; add the saved epoch's ("best":
-        # the name `fullcycle tune` reads, whichever epoch train.keep saved)
-        live = trainer.logger.experiment
-        live.summary["best"] = {"val_f1_macro": summary["val_f1_macro"]}
-        meta = provenance(cfg, data, data_hash) | {
-            "val_f1_macro": summary["val_f1_macro"],
-            "epochs": summary["epochs"],
-        }
-        with atomic_path(MODEL_DIR) as tmp:
-            classifier.save(
-                tmp,
-                lora.merged(module.model),
-                tokenizer,
-                data.labels,
-                model_cfg.max_length,
-                model_windows(model_cfg),
-                **meta,
-            )
-        write_val_predictions(data_cfg.processed_dir, live.summary)
-        live.make_summary()
-        checkpoints.clean()
+        save(cfg, trainer, module, data, tokenizer, data_hash, summary)
     return summary
+
+
+def build_datamodule(
+    data_cfg: DictConfig,
+    model_cfg: DictConfig,
+    train_cfg: DictConfig,
+    tokenizer: Any,
+    seed: int,
+) -> TextDataModule:
+    """The batches of windows of data/processed, as the data, model and train params say."""
+    return TextDataModule(
+        data_cfg.processed_dir,
+        tokenizer,
+        model_cfg.max_length,
+        train_cfg.batch_size,
+        train_cfg.bucket_by_length,
+        seed,
+        n_windows=int(model_cfg.windows),
+        window=str(train_cfg.window),
+    )
+
+
+def build_module(
+    model_cfg: DictConfig,
+    train_cfg: DictConfig,
+    trainer_cfg: DictConfig,
+    labels: Sequence[str],
+    seed: int,
+) -> TextClassifier:
+    """The model to fine-tune (LoRA-wrapped when model params ask for it) in its LightningModule."""
+    mixed = "mixed" in str(trainer_cfg.precision)
+    model = lora.wrap(classifier.build_model(model_cfg, labels), model_cfg)
+    return TextClassifier(
+        model,
+        labels,
+        float(train_cfg.lr),
+        float(train_cfg.weight_decay),
+        float(train_cfg.warmup_ratio),
+        seed,
+        fused_adamw=not mixed,
+        label_smoothing=float(train_cfg.label_smoothing),
+        head_lr=None if train_cfg.head_lr is None else float(train_cfg.head_lr),
+        layer_decay=float(train_cfg.layer_decay or 1.0),  # null: every layer at lr
+    )
+
+
+def kept_score(trainer: L.Trainer, module: TextClassifier, keep: str) -> float | None:
+    """The validation macro-F1 of the epoch train.keep names; for "best", load that epoch's
+    weights into `module`."""
+    best = next(cb for cb in trainer.checkpoint_callbacks if cb.monitor == MONITOR)
+    if keep == "best":
+        best_weights(module, best)
+        score = best.best_model_score
+    else:  # last: the weights the schedule ended on (training stops early on no progress)
+        score = trainer.callback_metrics.get(MONITOR)
+    return None if score is None else float(score)
+
+
+def save(
+    cfg: DictConfig,
+    trainer: L.Trainer,
+    module: TextClassifier,
+    data: TextDataModule,
+    tokenizer: Any,
+    data_hash: str,
+    summary: dict[str, Any],
+) -> None:
+    """Save models/classifier/ with its provenance, the validation predictions and the dvclive
+    summary, then drop the checkpoints."""
+    model_cfg = params.section(cfg, "model")
+    # dvclive/metrics.json holds the last epoch's numbers; add the saved epoch's ("best":
+    # the name `fullcycle tune` reads, whichever epoch train.keep saved)
+    live = trainer.logger.experiment
+    live.summary["best"] = {"val_f1_macro": summary["val_f1_macro"]}
+    meta = provenance(cfg, data, data_hash) | {
+        "val_f1_macro": summary["val_f1_macro"],
+        "epochs": summary["epochs"],
+    }
+    with atomic_path(MODEL_DIR) as tmp:
+        classifier.save(
+            tmp,
+            lora.merged(module.model),
+            tokenizer,
+            data.labels,
+            model_cfg.max_length,
+            int(model_cfg.windows),
+            **meta,
+        )
+    write_val_predictions(params.section(cfg, "data").processed_dir, live.summary)
+    live.make_summary()
+    checkpoints.clean()
 
 
 def write_val_predictions(processed_dir: str | Path, live_summary: dict[str, Any]) -> None:
@@ -304,7 +210,7 @@ def write_val_predictions(processed_dir: str | Path, live_summary: dict[str, Any
     }
 
 
-def main() -> None:
+def cli_train() -> None:
     quiet()
     summary = run(params.load())
     score = summary["val_f1_macro"]

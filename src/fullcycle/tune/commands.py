@@ -6,7 +6,7 @@ from __future__ import annotations
 def register(add, stage, command) -> None:
     p = add(
         "tune",
-        command("fullcycle.tune.search:main"),
+        command("fullcycle.tune.search:cli_tune"),
         "hyper-parameter search (tpe | random | grid); every trial is a DVC experiment "
         "<study>-<number>; the study maximises validation macro-F1",
     )

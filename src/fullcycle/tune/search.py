@@ -35,33 +35,11 @@ class Options:
 
 
 def settings(opts: Options) -> dict[str, Any]:
-    """conf/tune/<space>.yaml with the command-line flags on top, checked."""
+    """conf/tune/<space>.yaml with the command-line flags on top, checked (space.load_config)."""
     from fullcycle.tune import space, trial
 
-    config = space.load_config(opts.space)
-    for key in ("study", "sampler", "trials", "seeds"):
-        if getattr(opts, key) is not None:
-            config[key] = getattr(opts, key)
-    if config["sampler"] not in space.SAMPLERS:
-        raise FullcycleError(
-            f"sampler {config['sampler']!r}: use one of {', '.join(space.SAMPLERS)}."
-        )
-    if not isinstance(config["trials"], int) or config["trials"] < 1:
-        raise FullcycleError(f"trials = {config['trials']!r}: give a whole number >= 1.")
-    seeds = config["seeds"]
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise FullcycleError(
-            f"seeds = {seeds!r}: give a whole number >= 1 (training runs per trial, averaged)."
-        )
-    startup = config["tpe_startup_trials"]
-    if isinstance(startup, bool) or not isinstance(startup, int) or startup < 1:
-        raise FullcycleError(
-            f"{config['path']}: tpe_startup_trials = {startup!r}: give a whole number >= 1 "
-            "(random trials before TPE models the results)."
-        )
-    name = str(config["study"])
-    if not name or not all(c.isalnum() or c in "-_" for c in name):
-        raise FullcycleError(f"study name {name!r}: use letters, digits, '-' and '_' only.")
+    flags = {key: getattr(opts, key) for key in ("study", "sampler", "trials", "seeds")}
+    config = space.load_config(opts.space, flags)
     for item in opts.fixed:
         if "=" not in item:
             raise FullcycleError(f"-S {item!r}: write fixed overrides as key=value.")
@@ -241,7 +219,7 @@ def report(study: Any) -> None:
     print("plots: " + ", ".join(str(p) for p in written))
 
 
-def main(args: argparse.Namespace) -> int:
+def cli_tune(args: argparse.Namespace) -> int:
     """`fullcycle tune [--sampler S] [--trials N] [--seeds N] [--study NAME] [--storage URL]
     [-S k=v ...]`."""
     opts = Options(

@@ -22,17 +22,6 @@ from fullcycle.core.errors import FullcycleError
 CONF_DIR = Path("conf/tune")
 TYPES = ("float", "int", "categorical")
 SAMPLERS = ("tpe", "random", "grid")
-SETTINGS = {  # what conf/tune/<name>.yaml may hold besides `space`, with defaults
-    "study": "tune",
-    "sampler": "tpe",
-    "trials": 20,
-    "seed": 42,
-    "tpe_startup_trials": 10,
-    "seeds": 1,
-    "metric": "dvclive/metrics.json:best.val_f1_macro",
-    "targets": ["evaluate"],
-    "pruner": {"type": "median", "startup_trials": 2, "warmup_epochs": 0},
-}
 GRID_LIMIT = 10_000
 
 
@@ -51,7 +40,12 @@ def config_path(name: str) -> Path:
     return CONF_DIR / f"{name}.yaml"
 
 
-def load_config(name: str = "default") -> dict[str, Any]:
+def load_config(name: str = "default", flags: dict[str, Any] | None = None) -> dict[str, Any]:
+    """conf/tune/<name>.yaml (or a YAML file), with the command-line `flags` on top, checked
+    against its schema (fullcycle.core.schema_release.Tune): one error naming every bad key."""
+    from fullcycle.core.schema_check import check_group
+    from fullcycle.core.schema_release import Tune
+
     path = config_path(name)
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in CONF_DIR.glob("*.yaml"))) or "none"
@@ -62,15 +56,10 @@ def load_config(name: str = "default") -> dict[str, Any]:
         raise FullcycleError(f"{path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("space"), dict) or not data["space"]:
         raise FullcycleError(f"{path}: needs a `space:` mapping of params keys to ranges.")
-    unknown = sorted(set(data) - set(SETTINGS) - {"space"})
-    if unknown:
-        raise FullcycleError(
-            f"{path}: unknown key(s) {', '.join(unknown)}; known: space, {', '.join(SETTINGS)}."
-        )
-    config = {**SETTINGS, **data}
-    config["pruner"] = {**SETTINGS["pruner"], **(data.get("pruner") or {})}
-    config["path"] = str(path)
-    return config
+    flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    where = str(path) + "".join(f" --{k} {v}" for k, v in flags.items())
+    config = check_group(Tune, data | flags, where).model_dump()
+    return config | {"path": str(path)}
 
 
 def _bad(source: str, key: str, why: str) -> FullcycleError:

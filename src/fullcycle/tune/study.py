@@ -22,7 +22,7 @@ from optuna.storages._heartbeat import is_heartbeat_enabled
 from optuna.trial import FrozenTrial, TrialState
 
 from fullcycle.core.errors import FullcycleError
-from fullcycle.train.pruning import build_pruner
+from fullcycle.train.trial_ref import build_pruner
 
 DB_DIR = Path(".fullcycle/tune")
 WORKER = "worker"  # "host:pid" of the tune process that runs the trial

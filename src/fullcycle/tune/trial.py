@@ -26,7 +26,7 @@ from optuna.trial import TrialState
 
 from fullcycle.core import metric_spec
 from fullcycle.core.errors import FullcycleError
-from fullcycle.train.pruning import ENV, PRUNED_ATTR, TrialRef
+from fullcycle.train.trial_ref import ENV, PRUNED_ATTR, TrialRef
 from fullcycle.tune import study as studies
 
 GRACE_S = 60  # after Ctrl-C, how long the run may take to stop by itself before it is killed

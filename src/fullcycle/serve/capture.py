@@ -31,7 +31,7 @@ from typing import Any
 
 MONITOR_NAME = "fullcycle_traffic"
 COLUMNS = ("time", "text", "predicted", "score", "model")
-log = logging.getLogger("fullcycle.serve.traffic")
+log = logging.getLogger("fullcycle.serve.capture")
 
 
 def data_dir(capture_dir: str | os.PathLike[str]) -> Path:
@@ -75,9 +75,11 @@ class CappedFileHandler(logging.Handler):
         max_bytes: int = 64 << 20,
         rotate_s: int = 86400,
         keep_bytes: int = 1 << 30,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
         self.path = Path(filename)
+        self.clock = clock  # seconds since the epoch: when a file is old enough to rotate
         self.max_bytes, self.rotate_s, self.keep_bytes = (
             int(max_bytes),
             int(rotate_s),
@@ -123,16 +125,16 @@ class CappedFileHandler(logging.Handler):
             size = self.path.stat().st_size
         except FileNotFoundError:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._opened_at = time.time()
+            self._opened_at = self.clock()
             return
         if self._opened_at is None:
-            self._opened_at = self.path.stat().st_mtime if size else time.time()
+            self._opened_at = self.path.stat().st_mtime if size else self.clock()
         too_big = size and size + incoming > self.max_bytes
-        too_old = size and time.time() - self._opened_at >= self.rotate_s
+        too_old = size and self.clock() - self._opened_at >= self.rotate_s
         if too_big or too_old:
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
             os.replace(self.path, self.path.with_name(f"{self.path.name}.{stamp}"))
-            self._opened_at = time.time()
+            self._opened_at = self.clock()
             self._enforce_cap()
 
     def _enforce_cap(self) -> None:
@@ -162,7 +164,7 @@ loggers:
     propagate: false
 handlers:
   bentoml_monitor_data:
-    class: fullcycle.serve.traffic.CappedFileHandler
+    class: fullcycle.serve.capture.CappedFileHandler
     level: INFO
     formatter: bentoml_json
     filename: '{data_filename}'
@@ -170,7 +172,7 @@ handlers:
     rotate_s: %(rotate_s)d
     keep_bytes: %(keep_bytes)d
   bentoml_monitor_schema:
-    class: fullcycle.serve.traffic.CappedFileHandler
+    class: fullcycle.serve.capture.CappedFileHandler
     level: INFO
     formatter: bentoml_json
     filename: '{schema_filename}'
@@ -184,7 +186,7 @@ formatters:
 """
 
 
-class Traffic:
+class Capture:
     """What the service calls: `record(texts, predictions)` logs one row per text through
     `bentoml.monitor`, masked first; it never raises."""
 
@@ -272,7 +274,7 @@ class Traffic:
 
 def _fresh_monitor() -> None:
     """BentoML keeps one monitor per name for the life of the process, with the options it was
-    first made with: a new Traffic (another directory, e.g. in tests) must start a new one. Its
+    first made with: a new Capture (another directory, e.g. in tests) must start a new one. Its
     "Column name ... is duplicated" warnings (one per column when the first record holds several
     rows) are noise: the schema is the first row's."""
     from bentoml._internal.monitoring import api

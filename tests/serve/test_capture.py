@@ -4,7 +4,6 @@ disk or an unwritable directory never failing a request (counted in /metrics, lo
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -12,8 +11,8 @@ import httpx
 import pytest
 
 from fullcycle.serve import launch
+from fullcycle.serve.capture import CappedFileHandler, Capture, captured_files, read_rows
 from fullcycle.serve.pii import mask_pii as mask
-from fullcycle.serve.traffic import CappedFileHandler, Traffic, captured_files, read_rows
 from tests.conftest import BIN
 
 from .conftest import serve_project
@@ -38,9 +37,13 @@ def test_rotates_by_size_and_keeps_at_most_the_cap(tmp_path):
 
 
 def test_rotates_by_age(tmp_path):
-    handler = CappedFileHandler(str(tmp_path / "data.0.log"), rotate_s=1)
+    now = [1_000_000.0]
+    handler = CappedFileHandler(str(tmp_path / "data.0.log"), rotate_s=1, clock=lambda: now[0])
     record(handler, "old")
-    time.sleep(1.1)
+    now[0] += 0.9
+    record(handler, "still young")
+    assert len(list(tmp_path.iterdir())) == 1
+    now[0] += 0.2
     record(handler, "new")
     assert (tmp_path / "data.0.log").read_text() == "new\n"
     assert len(list(tmp_path.iterdir())) == 2
@@ -51,7 +54,7 @@ def test_a_full_disk_is_counted_and_logged_once(caplog):
     counted = []
     CappedFileHandler.on_error = lambda: counted.append(1)
     try:
-        with caplog.at_level(logging.ERROR, "fullcycle.serve.traffic"):
+        with caplog.at_level(logging.ERROR, "fullcycle.serve.capture"):
             for _ in range(5):
                 record(handler, "a text")
     finally:
@@ -65,13 +68,13 @@ def test_an_unwritable_directory_never_raises_and_recovers(tmp_path, caplog):
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the capture directory should be")
     errors = []
-    traffic = Traffic(blocker / "captured", "v1", mask, on_error=lambda: errors.append(1))
-    with caplog.at_level(logging.ERROR, "fullcycle.serve.traffic"):
+    traffic = Capture(blocker / "captured", "v1", mask, on_error=lambda: errors.append(1))
+    with caplog.at_level(logging.ERROR, "fullcycle.serve.capture"):
         for _ in range(3):
             traffic.record(["mail a@b.io"], PRED)  # must not raise
     assert traffic.errors == 3 and len(errors) == 3
     assert len([r for r in caplog.records if "cannot capture" in r.getMessage()]) == 1
-    ok = Traffic(tmp_path / "captured", "v1", mask)
+    ok = Capture(tmp_path / "captured", "v1", mask)
     ok.record(["mail a@b.io"], PRED)
     [row] = [r for f in captured_files(tmp_path / "captured") for r in read_rows(f)]
     assert row["text"] == "mail <EMAIL>" and ok.errors == 0

@@ -31,6 +31,12 @@ SETTLE_S = 2.0  # rows younger than this wait for the next snapshot (see the mod
 COLUMNS = ["time", "text", "predicted", "score", "model", "request_id"]
 
 
+def utc_now() -> datetime:
+    """The snapshot's clock: what "now" and so "younger than SETTLE_S" mean (tests move it on
+    instead of sleeping)."""
+    return datetime.now(UTC)
+
+
 def last_snapshot_end() -> str | None:
     """The `to=` time of the newest traffic snapshot committed on HEAD, if any."""
     if rev_parse("HEAD") is None:
@@ -43,7 +49,7 @@ def last_snapshot_end() -> str | None:
 def new_rows(capture_dir: Path, after: str | None, before: str) -> tuple[pd.DataFrame, int]:
     """Captured rows with after < time < before (ISO UTC strings compare as times), sorted by time;
     and how many rows were captured in all."""
-    from fullcycle.serve.traffic import captured_files, read_rows
+    from fullcycle.serve.capture import captured_files, read_rows
 
     files = captured_files(capture_dir)
     rows, total = [], 0
@@ -72,7 +78,7 @@ def batch_path(out_dir: Path, now: datetime) -> Path:
     return path if not path.exists() else out_dir / f"{now:%Y-%m-%d_%H%M%S}.parquet"
 
 
-def snapshot(args: argparse.Namespace) -> int:
+def cli_traffic_snapshot(args: argparse.Namespace) -> int:
     from fullcycle.core import params
 
     root = repo_root()
@@ -82,7 +88,7 @@ def snapshot(args: argparse.Namespace) -> int:
     capture_dir = Path(args.capture_dir or params.section(cfg, "serve").capture_path)
     out_dir = Path(args.out_dir or params.section(cfg, "monitor").production_dir)
     started = time.perf_counter()
-    now = datetime.now(UTC)
+    now = utc_now()
     before = (now - timedelta(seconds=SETTLE_S)).isoformat(timespec="microseconds")
     after = last_snapshot_end()
     frame, total = new_rows(capture_dir, after, before)

@@ -2,33 +2,55 @@
 
 from __future__ import annotations
 
-import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from fullcycle.cli import main
-from fullcycle.lifecycle import records
+from fullcycle.lifecycle import records, snapshot
+from fullcycle.serve.capture import Capture
 from fullcycle.serve.pii import mask_pii as mask
-from fullcycle.serve.traffic import Traffic
 
 
 def capture(capture_dir: Path, texts: list[str], label: str = "tech", model: str = "v1") -> None:
     """Rows written the way the service writes them: through bentoml.monitor."""
-    traffic = Traffic(capture_dir, model, mask)
+    traffic = Capture(capture_dir, model, mask)
     preds = [{"label": label, "score": 0.5 + i / (2 * len(texts))} for i in range(len(texts))]
     traffic.record(texts, preds)
     assert traffic.errors == 0
 
 
-def settle() -> None:
-    time.sleep(2.1)  # rows younger than SETTLE_S wait for the next snapshot
+class Clock:
+    """The snapshot's clock: the real one until stopped; `settle()` moves it on instead of
+    sleeping."""
+
+    def __init__(self) -> None:
+        self.at: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.at or datetime.now(UTC)
+
+    def stop(self) -> None:
+        self.at = datetime.now(UTC)
+
+    def settle(self) -> None:
+        """As if SETTLE_S went by: rows younger than it wait for the next snapshot."""
+        self.at = self() + timedelta(seconds=snapshot.SETTLE_S + 0.1)
 
 
-def test_snapshot_versions_new_rows_once(bare, capsys):
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(snapshot, "utc_now", clock)
+    return clock
+
+
+def test_snapshot_versions_new_rows_once(bare, capsys, clock):
     root = bare.root
     capture(root / "data/captured", [f"text {i} mail me at a{i}@b.io" for i in range(5)])
-    settle()
+    clock.settle()
     assert main(["traffic", "snapshot"]) == 0
     out = capsys.readouterr().out
     assert "traffic: " in out and "5 rows" in out and "model v1" in out
@@ -51,7 +73,10 @@ def test_snapshot_versions_new_rows_once(bare, capsys):
 
     # new rows: only they go into the next batch
     capture(root / "data/captured", ["another text", "and one more"], label="sports", model="v2")
-    settle()
+    clock.stop()
+    assert main(["traffic", "snapshot"]) == 0  # younger than SETTLE_S: they wait
+    assert "nothing new" in capsys.readouterr().out
+    clock.settle()
     assert main(["traffic", "snapshot"]) == 0
     batches = sorted((root / "data/production").glob("*.parquet"))
     assert len(batches) == 2
