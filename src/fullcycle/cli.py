@@ -66,21 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         known = isinstance(exc, FullcycleError)
-        print(f"error: {exc if known else unexpected(exc)}", file=sys.stderr)
+        print(f"error: {exc if known else commandline.unexpected(exc)}", file=sys.stderr)
         return exc.exit_code if known else 2
     return int(code or 0)
-
-
-def unexpected(exc: BaseException) -> str:
-    """One line for an exception fullcycle did not anticipate: its type, its first line, and how
-    to see more."""
-    lines = str(exc).strip().splitlines()
-    first = lines[0].strip() if lines else ""
-    more = " ..." if len(lines) > 1 else ""
-    return (
-        f"{type(exc).__name__}{': ' + first if first else ''}{more} "
-        "(unexpected; run `fullcycle --debug ...` for the traceback)"
-    )
 
 
 if __name__ == "__main__":

@@ -87,3 +87,15 @@ def register(add: Add, modules: list[str]) -> None:
     for entry in modules:
         module, _, function = entry.partition(":")
         getattr(importlib.import_module(module), function or "register")(add, stage, command)
+
+
+def unexpected(exc: BaseException) -> str:
+    """One line for an exception fullcycle did not anticipate: its type, its first line, and how
+    to see more."""
+    lines = str(exc).strip().splitlines()
+    first = lines[0].strip() if lines else ""
+    more = " ..." if len(lines) > 1 else ""
+    return (
+        f"{type(exc).__name__}{': ' + first if first else ''}{more} "
+        "(unexpected; run `fullcycle --debug ...` for the traceback)"
+    )

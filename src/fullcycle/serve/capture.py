@@ -60,6 +60,29 @@ def read_rows(path: Path) -> Iterator[dict[str, Any]]:
                 yield row
 
 
+class WriteHealth:
+    """Whether capture writes fail: logged once when they start failing and once when they work
+    again, never per request (a full disk must not flood the service's log)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.failing = path, False
+
+    def failed(self, exc: BaseException) -> None:
+        if not self.failing:
+            self.failing = True
+            log.error(
+                "cannot capture served texts to %s (%s); requests are still served, failed "
+                "writes are counted in /metrics as fullcycle_capture_errors_total",
+                self.path,
+                exc,
+            )
+
+    def worked(self) -> None:
+        if self.failing:
+            self.failing = False
+            log.warning("capture works again: writing to %s", self.path)
+
+
 # --- the file sink's handler ---------------------------------------------------------------------
 
 
@@ -86,7 +109,7 @@ class CappedFileHandler(logging.Handler):
             int(keep_bytes),
         )
         self._opened_at: float | None = None
-        self._failing = False
+        self._health = WriteHealth(self.path)
         self.errors = 0
         self._lock_io = threading.Lock()
 
@@ -101,9 +124,7 @@ class CappedFileHandler(logging.Handler):
                         line = line[os.write(fd, line) :]
                 finally:
                     os.close(fd)
-            if self._failing:
-                self._failing = False
-                log.warning("capture works again: writing to %s", self.path)
+            self._health.worked()
         except Exception as exc:
             self.failed(exc)
 
@@ -111,14 +132,7 @@ class CappedFileHandler(logging.Handler):
         self.errors += 1
         if CappedFileHandler.on_error is not None:
             CappedFileHandler.on_error()
-        if not self._failing:
-            self._failing = True
-            log.error(
-                "cannot capture served texts to %s (%s); requests are still served, failed "
-                "writes are counted in /metrics as fullcycle_capture_errors_total",
-                self.path,
-                exc,
-            )
+        self._health.failed(exc)
 
     def _rotate_if_due(self, incoming: int) -> None:
         try:
@@ -206,7 +220,7 @@ class Capture:
         self.mask = mask
         self.errors = 0
         self._on_error = on_error
-        self._failing = False
+        self._health = WriteHealth(self.path)
         CappedFileHandler.on_error = self._count
         _fresh_monitor()
         if sink == "otlp":
@@ -256,20 +270,11 @@ class Capture:
                         self.model_version, name="model", role="feature", data_type="categorical"
                     )
                     mon.log(now, name="time", role="feature", data_type="categorical")
-            if self._failing:
-                self._failing = False
-                log.warning("capture works again: writing to %s", self.path)
+            self._health.worked()
         except Exception as exc:
             _reset_monitor_context()
             self._count()
-            if not self._failing:
-                self._failing = True
-                log.error(
-                    "cannot capture served texts to %s (%s); requests are still served, failed "
-                    "writes are counted in /metrics as fullcycle_capture_errors_total",
-                    self.path,
-                    exc,
-                )
+            self._health.failed(exc)
 
 
 def _fresh_monitor() -> None:
