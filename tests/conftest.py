@@ -44,6 +44,7 @@ SMALL += ["data.split.test=0.15", "data.split.production=0.15"]
 # slowest files, of one test each, last). The rest follow, most tests first.
 SLOWEST_FIRST = [
     "tests/lifecycle/test_e2e.py",
+    "tests/project/test_new_user.py",  # `fullcycle init`, then a whole `make repro` and `make test`
     "tests/lifecycle/test_promote.py",  # builds the lifecycle sandbox the next ones copy
     "tests/test_train_pipeline.py",
     "tests/lifecycle/test_release.py",

@@ -29,8 +29,10 @@ COMMAND_MODULES: list[str] = [
     "fullcycle.core.commands",  # configuration: params
     "fullcycle.data.commands",  # data: validate, add; labelling
     "fullcycle.label.commands",
+    "fullcycle.plan.commands",  # planning: the goal, the budget, what a run will take here
     "fullcycle.tune.commands",  # lifecycle: experiments, promotion, releases, history, GitHub
     "fullcycle.lifecycle.commands",
+    "fullcycle.project.commands",  # a project of your own: init, init --update
 ]
 
 

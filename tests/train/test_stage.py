@@ -17,7 +17,7 @@ from fullcycle.core.classifier import Classifier, read_meta
 from fullcycle.core.errors import FullcycleError
 from fullcycle.core.provenance import dvc_md5
 from fullcycle.data import prepare
-from fullcycle.train import checkpoints, progress, stage
+from fullcycle.train import checkpoints, progress, stage, timing
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -66,7 +66,8 @@ def test_train_writes_a_loadable_model_with_its_provenance(prepared):
     assert len(Classifier(prepared / "models/classifier").predict(["Shares rose on Monday."])) == 1
     live = json.loads((prepared / "dvclive/metrics.json").read_text())
     assert live["best"]["val_f1_macro"] == summary["val_f1_macro"] and live["epoch"] == 2
-    assert not (prepared / ".fullcycle").exists()  # nothing left to resume
+    assert not (prepared / ".fullcycle/checkpoints").exists()  # nothing left to resume
+    assert timing.read(prepared / timing.LAST_TRAIN)["epochs"] == 3  # `fullcycle plan` reads it
 
 
 def test_keep_saves_the_best_epoch_or_the_last(prepared):
@@ -174,7 +175,7 @@ def test_an_interrupted_run_resumes_and_ends_exactly_like_an_uninterrupted_one(
     summary = stage.run(params.load())
     assert summary["resumed_at_epoch"] == resumes_at
     assert (summary | {"resumed_at_epoch": None}, outcome(prepared)) == reference
-    assert not (prepared / ".fullcycle").exists()
+    assert not (prepared / ".fullcycle/checkpoints").exists()
 
 
 def test_checkpoints_are_keyed_to_params_and_data(prepared):

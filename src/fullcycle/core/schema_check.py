@@ -26,7 +26,7 @@ from fullcycle.core.schema import (
     Train,
     Trainer,
 )
-from fullcycle.core.schema_release import Optimize, Promote, Serve
+from fullcycle.core.schema_release import Optimize, Plan, Promote, Serve
 
 RETIRED = {  # keys of older params.yaml files -> what replaced them
     "explain.budget_s": "the budget is explain.budget_token_steps (tokens x n_steps: the same "
@@ -56,6 +56,7 @@ class Params(Group):
     monitor: Monitor
     explain: Explain
     label: Label
+    plan: Plan
     seed: Annotated[int, Field(ge=0)]
     baseline: Baseline
 

@@ -1,5 +1,6 @@
 """The schema of the groups on the way to serving: the optimize and promote gates, the service,
-and the tuner's search settings (conf/tune/, which is not part of params.yaml). See schema.py."""
+the plan (goal and compute budget), and the tuner's search settings (conf/tune/, which is not part
+of params.yaml). See schema.py."""
 
 from __future__ import annotations
 
@@ -35,6 +36,43 @@ class Promote(Group):
     branch_prefix: Name
     artifact: Name
     release_stage: Literal["dev", "prod"]
+
+
+class Goal(Group):
+    """plan.goal (conf/plan/default.yaml): the number the project is for."""
+
+    conf: ClassVar[str] = "conf/plan/default.yaml"
+    metric: Literal["test.accuracy", "test.f1_macro"]  # as promote.metric: in reports/eval/
+    target: Annotated[float, Field(gt=0, le=1)]
+
+
+class Budget(Group):
+    """plan.budget (conf/plan/default.yaml): what a train and a tune study may spend."""
+
+    conf: ClassVar[str] = "conf/plan/default.yaml"
+    train_minutes: Positive
+    gpu: bool
+    tune_space: Annotated[str, Field(pattern=r"^[\w-]+$")]  # conf/tune/<name>.yaml
+    tune_trials: Count | None  # null: the space's own
+
+
+class Measure(Group):
+    """plan.measure (conf/plan/default.yaml): how `fullcycle plan` times this machine."""
+
+    conf: ClassVar[str] = "conf/plan/default.yaml"
+    warmup_steps: Annotated[int, Field(ge=0, le=20)]
+    steps: Annotated[int, Field(ge=1, le=50)]
+    inference_batches: Annotated[int, Field(ge=1, le=50)]
+    sample_texts: Annotated[int, Field(ge=100)]
+
+
+class Plan(Group):
+    """conf/plan/default.yaml: the goal and the compute budget (`fullcycle plan`; no stage)."""
+
+    conf: ClassVar[str] = "conf/plan/default.yaml"
+    goal: Goal
+    budget: Budget
+    measure: Measure
 
 
 class Prune(Group):

@@ -72,30 +72,33 @@ def parse_labels(text: str) -> list[str]:
     return [x.strip() for x in text.split(",") if x.strip()]
 
 
-# How `data validate` reads a file outside any project (no params.yaml, so no conf/): conf/data/
-# bbc.yaml's values of the keys it reads (a test holds the two equal). In a project, params.yaml's
-# `data` section is used, whole and checked against its schema.
-OUTSIDE_A_PROJECT = {
-    "text_col": "text",
-    "label_col": "label",
-    "labels": None,
-    "min_rows_per_class": 10,
-    "max_errors": 20,
-    "on_conflict": "error",
-}
+# How a file is read outside any project (`data validate` with no params.yaml here, `init`): the
+# values of these keys in conf/data/bbc.yaml of the template every project is rendered from
+# (fullcycle/template/). In a project, params.yaml's `data` section is used, whole and checked.
+READ_KEYS = ("text_col", "label_col", "labels", "min_rows_per_class", "max_errors", "on_conflict")
+TEMPLATE_DATA = Path(__file__).resolve().parents[1] / "template/project/conf/data/bbc.yaml"
 
 
-def data_config(args: argparse.Namespace) -> DictConfig:
-    """The `data` params (params.yaml's, if one is here) with the command-line flags on top."""
+def template_defaults() -> dict:
+    """The template's `data` values of READ_KEYS (what a new project starts with)."""
+    import yaml
+
+    data = yaml.safe_load(TEMPLATE_DATA.read_text(encoding="utf-8"))
+    return {key: data[key] for key in READ_KEYS}
+
+
+def data_config(args: argparse.Namespace, in_project: bool = True) -> DictConfig:
+    """The `data` params (params.yaml's, if one is here and `in_project`, else the template's)
+    with the command-line flags on top."""
     from omegaconf import OmegaConf
 
     from fullcycle.core import params
 
-    if Path(params.PARAMS_FILE).is_file():
+    if in_project and Path(params.PARAMS_FILE).is_file():
         data = params.section(params.load(), "data")
-        base = {k: v for k, v in OmegaConf.to_container(data).items() if k in OUTSIDE_A_PROJECT}
+        base = {k: v for k, v in OmegaConf.to_container(data).items() if k in READ_KEYS}
     else:
-        base = dict(OUTSIDE_A_PROJECT)
+        base = template_defaults()
     for key in ("text_col", "label_col", "on_conflict"):
         if getattr(args, key, None):
             base[key] = getattr(args, key)

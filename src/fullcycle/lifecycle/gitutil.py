@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -45,9 +46,11 @@ def git_ok(*args: str, cwd: str | Path | None = None) -> bool:
 
 
 def dvc(*args: str, cwd: str | Path | None = None, check: bool = True) -> str:
-    """Run the dvc CLI (from the same environment as fullcycle) and return its stdout."""
+    """Run the dvc CLI (from the same environment as fullcycle, even when that environment is
+    not on PATH, e.g. `.venv/bin/fullcycle ...`) and return its stdout."""
     env = os.environ | {"DVC_NO_ANALYTICS": "1"}
-    return _run("dvc", args, cwd, check, env).stdout
+    beside = Path(sys.executable).parent / "dvc"
+    return _run(str(beside) if beside.is_file() else "dvc", args, cwd, check, env).stdout
 
 
 def repo_root(cwd: str | Path | None = None) -> Path:

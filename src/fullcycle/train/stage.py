@@ -10,6 +10,7 @@ last finished epoch (checkpoints.py).
 from __future__ import annotations
 
 import logging
+import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,7 +28,7 @@ from fullcycle.core.finetune import MONITOR, TextClassifier
 from fullcycle.core.io import atomic_path
 from fullcycle.core.logs import quiet
 from fullcycle.core.provenance import dvc_md5
-from fullcycle.train import checkpoints, lora, pruning
+from fullcycle.train import checkpoints, lora, pruning, timing
 from fullcycle.train.trainer import LIVE_DIR, ResumeHint, build_trainer, fit
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ def provenance(cfg: DictConfig, data: TextDataModule, data_hash: str) -> dict[st
 
 def run(cfg: DictConfig, callbacks: Sequence[L.Callback] = ()) -> dict[str, Any]:
     """Train, save models/classifier/, return a summary. `callbacks` are added to the Trainer's."""
+    clock = timing.Stopwatch()  # how long it took goes to .fullcycle/plan/, not to the outputs
     seed = int(params.section(cfg, "seed"))
     data_cfg, model_cfg = params.section(cfg, "data"), params.section(cfg, "model")
     train_cfg, trainer_cfg = params.section(cfg, "train"), params.section(cfg, "trainer")
@@ -90,7 +92,9 @@ def run(cfg: DictConfig, callbacks: Sequence[L.Callback] = ()) -> dict[str, Any]
         hint,
     ]  # a `fullcycle tune` trial reports each epoch
     trainer = build_trainer(trainer_cfg, train_cfg, ckpt_dir, bool(resume), callbacks)
+    fit_started = time.perf_counter()
     fit(trainer, module, data, resume, hint)
+    fit_s = time.perf_counter() - fit_started
 
     summary = {
         "val_f1_macro": kept_score(trainer, module, train_cfg.keep),
@@ -99,6 +103,7 @@ def run(cfg: DictConfig, callbacks: Sequence[L.Callback] = ()) -> dict[str, Any]
     }
     if trainer.is_global_zero:
         save(cfg, trainer, module, data, tokenizer, data_hash, summary)
+        timing.record(clock, fit_s, ckpt_dir.name, summary, trainer.global_step)
     return summary
 
 
