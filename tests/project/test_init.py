@@ -12,6 +12,7 @@ import yaml
 
 from fullcycle import __version__
 from fullcycle.cli import main
+from tests.project.conftest import tickets_csv
 
 FLAGS = ["--text-col", "message", "--label-col", "team"]
 
@@ -55,6 +56,17 @@ def test_a_project_from_a_csv_is_one_commit_that_depends_on_fullcycle(tmp_path, 
     assert answers["_commit"] == f"v{__version__}" and answers["data_file"] == "tickets.csv"
     lock = (target / "requirements.lock").read_text()
     assert "\ntorch==" in lock and "+cpu" not in lock and "\nfullcycle" not in lock
+
+
+def test_relative_paths_are_read_from_where_the_command_runs(tmp_path, monkeypatch):
+    """The project is built from another working directory: a relative --data still names the
+    file the user meant (found by following the README as a new user would)."""
+    (tmp_path / "here").mkdir()
+    tickets = tickets_csv(tmp_path / "here" / "tickets.csv")
+    monkeypatch.chdir(tmp_path / "here")
+    assert main(["init", "../relative", "--data", "tickets.csv", *FLAGS]) == 0
+    raw = tmp_path / "relative" / "data/raw/tickets.csv"
+    assert raw.read_bytes() == tickets.read_bytes()
 
 
 def test_the_bbc_example_needs_no_data_file(tmp_path):

@@ -41,7 +41,7 @@ def check_data(args: argparse.Namespace) -> DataFile:
     )
     classes = clean["label"].value_counts().sort_index()
     return DataFile(
-        path=src,
+        path=src.resolve(),  # init builds the project from another working directory
         name=destination(src, None).name,
         text_col=str(data.text_col),
         label_col=str(data.label_col),
