@@ -214,3 +214,22 @@ def test_cpu_line(tmp_path: Path) -> None:
     info.write_text("model name : Intel Xeon\nflags : avx2 avx512f amx_tile amx_int8 amx_bf16\n")
     assert reproduced.cpu(info) == "Intel Xeon (ISA flags: avx2 avx512f amx_tile amx_int8 amx_bf16)"
     assert reproduced.cpu(tmp_path / "absent") is None  # another OS: no line
+
+
+def test_a_first_run_has_no_record_to_compare_with(tmp_path, monkeypatch, capsys) -> None:
+    """A project made by `fullcycle init` commits no dvc.lock: its first `make repro` is told so,
+    and how to commit the record (not to "keep HEAD's record", which does not exist)."""
+    root = tmp_path / "new"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    run(root, str(BIN / "dvc"), "init", "-q")
+    write(root, "dvc.yaml", yaml.safe_dump(PIPELINE, sort_keys=False))
+    git(root, "add", "-A")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "a new project")
+    write(root, "dvc.lock", lock())
+    write(root, "reports/eval/metrics.json", json.dumps(METRICS, indent=2) + "\n")
+    monkeypatch.chdir(root)
+    assert reproduced.cli_reproduced(None) == 0
+    out = capsys.readouterr().out
+    assert "commits no dvc.lock yet: the first recorded run" in out
+    assert "git add dvc.lock reports" in out and "keep HEAD's record" not in out

@@ -1,16 +1,11 @@
 """`fullcycle reproduced`: after a `dvc repro`, what of HEAD's committed record was reproduced.
 
-`make repro` ends with it, so its last lines say, truthfully and in a few lines:
-- whether the committed metrics were reproduced: every number of every metrics file DVC declares,
-  in the workspace against HEAD (equal, or the differences: metric, committed, now);
-- the stronger evidence where both sides have it: the test predictions of the model and of the
-  baseline, text by text (`reports/*/predictions.json`);
-- which outputs differ in bytes (stage outs whose md5 in dvc.lock differs from HEAD's, git-tracked
-  files modified in the working tree) and why, with this machine's CPU and ISA flags: float kernels
-  differ between CPU kinds (AVX2 vs AVX-512/AMX), so bytes reproduce on one kind, metrics across;
-- what to do: keep the committed record, or commit the new one.
-Exit 0 when the committed metrics were reproduced (bytes may differ), 1 when one differs.
-Light at import: DVC, numpy and the predictions reader are imported when the check runs.
+`make repro` ends with it: whether every number of every metrics file DVC declares equals HEAD's
+(or the differences); the test predictions of the model and the baseline, text by text; which
+outputs differ in bytes (dvc.lock md5s, modified git files) and why, with this CPU's ISA flags
+(float kernels differ between AVX2 and AVX-512/AMX: bytes reproduce on one kind, metrics across);
+what to do next. A HEAD without dvc.lock (a new project) is a first run. Exit 0 when the committed
+metrics were reproduced (bytes may differ), 1 when one differs. Light at import.
 """
 
 from __future__ import annotations
@@ -55,6 +50,7 @@ class Report:
     inputs: list[str] = field(default_factory=list)  # inputs (deps, params) that differ
     others: list[str] = field(default_factory=list)  # other uncommitted tracked files
     cpu: str | None = None
+    first_run: bool = False  # HEAD commits no dvc.lock: nothing recorded yet (a new project)
 
     @property
     def reproduced(self) -> bool:
@@ -65,6 +61,9 @@ class Report:
         return 0 if self.reproduced else 1
 
     def lines(self) -> list[str]:
+        if self.first_run:
+            first = f"{REV} ({self.commit[:7]}) commits no {LOCK_FILE} yet: the first recorded run"
+            return [f"reproduced? {first}; next: commit it (later runs compare with it): {COMMIT}"]
         out = [
             f"reproduced? this workspace against {REV} ({self.commit[:7]}, the committed record)"
         ]
@@ -134,6 +133,8 @@ def check(root: str | Path = ".") -> Report:
             f"{root} has no commit yet: there is no committed record to compare with. "
             "Commit dvc.lock and reports/ first."
         )
+    if show_file(REV, LOCK_FILE, cwd=root) is None:
+        return Report(commit, [], 0, [], first_run=True, cpu=cpu())
     committed, now, skipped = _metrics(root)
     numbers, differences = 0, []
     for path, values in committed.items():
