@@ -96,15 +96,23 @@ def destination(src: Path, name: str | None) -> Path:
 
 
 def switch_params(dest: Path, args: argparse.Namespace) -> None:
-    """Point conf/ at the new file (data group option `file`), then regenerate params.yaml.
-    A YAML round-trip (conf.set_value), so any column name or path is written as YAML."""
+    """`data add`'s flags as conf/ settings (point_conf_at)."""
+    labels = parse_labels(args.labels) if getattr(args, "labels", None) else None
+    settings = {k: getattr(args, k, None) for k in ("text_col", "label_col", "on_conflict")}
+    point_conf_at(dest, labels=labels, **settings)
+
+
+def point_conf_at(dest: Path, labels: list[str] | None = None, **settings: str | None) -> None:
+    """Point conf/ at the new file (data group option `file`) with the `settings` given (text_col,
+    label_col, on_conflict) and `labels`, then regenerate params.yaml. A YAML round-trip
+    (conf.set_value), so any column name or path is written as YAML. `fullcycle init` uses it too."""
     if not FILE_OPTION.is_file():
         FILE_OPTION.write_text("defaults:\n  - bbc\n  - _self_\nsource: file\n", encoding="utf-8")
     conf.set_default(CONFIG.parent, "data", "file")
     conf.set_value(FILE_OPTION, "path", str(dest))
-    for flag in ("text_col", "label_col", "on_conflict"):
-        if getattr(args, flag, None):
-            conf.set_value(FILE_OPTION, flag, getattr(args, flag))
-    if getattr(args, "labels", None):
-        conf.set_value(FILE_OPTION, "labels", parse_labels(args.labels))
+    for key, value in settings.items():
+        if value:
+            conf.set_value(FILE_OPTION, key, value)
+    if labels:
+        conf.set_value(FILE_OPTION, "labels", labels)
     params.write()

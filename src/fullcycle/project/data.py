@@ -24,6 +24,14 @@ class DataFile:
     on_conflict: str
     summary: str  # rows and classes, for the first commit's message
 
+    def settings(self) -> dict[str, str]:
+        """The read settings that differ from the template's (the flags given): conf/ gets these."""
+        from fullcycle.data.commands import template_defaults
+
+        base = template_defaults()
+        keys = ("text_col", "label_col", "on_conflict")
+        return {k: getattr(self, k) for k in keys if getattr(self, k) != base[k]}
+
 
 def check_data(args: argparse.Namespace) -> DataFile:
     from fullcycle.core.validate import load_and_validate

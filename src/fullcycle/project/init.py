@@ -151,6 +151,7 @@ def build(
 
     from fullcycle.core import params
     from fullcycle.lifecycle import conf
+    from fullcycle.lifecycle.data_add import point_conf_at
     from fullcycle.lifecycle.gitutil import dvc, git
 
     run_copy(
@@ -164,32 +165,18 @@ def build(
     )
     git("init", "--quiet", "-b", "main", cwd=work)  # DVC's own files came with the template
     with contextlib.chdir(work):
-        if data is not None:
-            shutil.copyfile(data.path, paths.RAW_DIR / data.name)
-            dvc("add", "--quiet", str(paths.RAW_DIR / data.name))
-            use_data(data)
         for (file, key), value in edits.items():
             conf.set_value(Path(file), key, value)
-        params.write()  # checks the plan and data settings against the schema, too
+        if data is None:
+            params.write()  # checks the plan against the schema, too
+        else:
+            shutil.copyfile(data.path, paths.RAW_DIR / data.name)
+            dvc("add", "--quiet", str(paths.RAW_DIR / data.name))
+            # as `fullcycle data add` does; it writes params.yaml (checked) too
+            point_conf_at(paths.RAW_DIR / data.name, labels=data.labels, **data.settings())
     (work / "requirements.lock").write_text(lock_text(), encoding="utf-8")
     git("add", "--all", cwd=work)
     git("commit", "--quiet", "-m", first_message(answers, data, tag), cwd=work)
-
-
-def use_data(data: DataFile) -> None:
-    """Point conf/ at the file, as `fullcycle data add` does: the `file` data option with its
-    path and the settings given (a YAML round-trip, so any column name is written as YAML)."""
-    from fullcycle.lifecycle import conf
-
-    option = Path("conf/data/file.yaml")
-    conf.set_default(Path("conf"), "data", "file")
-    conf.set_value(option, "path", str(paths.RAW_DIR / data.name))
-    defaults = {"text_col": "text", "label_col": "label", "on_conflict": "error"}
-    for key, default in defaults.items():
-        if getattr(data, key) != default:
-            conf.set_value(option, key, getattr(data, key))
-    if data.labels:
-        conf.set_value(option, "labels", data.labels)
 
 
 def first_message(answers: Answers, data: DataFile | None, tag: str) -> str:
