@@ -43,10 +43,9 @@ SMALL += ["data.split.test=0.15", "data.split.production=0.15"]
 # last would leave the other worker idle (xdist's own order, most tests first, put the two
 # slowest files, of one test each, last). The rest follow, most tests first.
 SLOWEST_FIRST = [
-    "tests/lifecycle/test_e2e.py",
+    "tests/lifecycle/test_e2e.py",  # also the pipeline's contract, on its `dvc repro`/`dvc exp run`
     "tests/project/test_new_user.py",  # `fullcycle init`, then a whole `make repro` and `make test`
     "tests/lifecycle/test_promote.py",  # builds the lifecycle sandbox the next ones copy
-    "tests/test_train_pipeline.py",
     "tests/lifecycle/test_release.py",
     "tests/lifecycle/test_experiments.py",
     "tests/serve/test_runtime.py",

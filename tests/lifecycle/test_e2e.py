@@ -2,6 +2,11 @@
 the project with a bare `origin`, a DVC remote and the GitHub stand-in — from `data add` through
 `dvc exp run` to an opened PR, then (after GitHub's merge) params check, release and history.
 
+Its `dvc repro` and `dvc exp run` are also where the pipeline's own contract is checked (what
+tests/test_train_pipeline.py checked on a second whole run of its own): which stages run, the
+results and plots they write, a rerun that finds nothing to redo, a forced rerun that writes the
+same bytes, bytecode that is not code, and an experiment that reruns from train on.
+
 The sandbox is the project as a user clones it, configured for a test machine: conf/ composes the
 tiny profile (model=tiny, 5 epochs at lr 1e-3) and a gate for the tiny model (past the TF-IDF
 baseline with baseline_margin -1, non_inferior to main by a margin of 1), both committed, as a
@@ -10,6 +15,7 @@ project owner would. No line of the README is changed.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -22,6 +28,7 @@ from fullcycle.lifecycle import conf
 from fullcycle.lifecycle.data_add import TRAIN_AND_COMMIT
 from tests.conftest import REPO, git, make_project, run
 from tests.lifecycle.conftest import results_in_git, set_gate
+from tests.test_train_pipeline import experiments, locked_outs
 
 
 def readme_blocks() -> list[list[str]]:
@@ -80,7 +87,13 @@ def test_the_readme_lifecycle_runs_verbatim(clone, github, monkeypatch):
         "data", "repro", "push", "exp", "exp", "promote",
     ]  # fmt: skip
 
-    outputs = [sh(clone, line).stdout for line in to_pr]
+    outputs = []
+    for line in to_pr:
+        outputs.append(sh(clone, line).stdout)
+        if len(outputs) == 2:  # `dvc repro && git add dvc.lock reports && git commit ...`
+            the_run_is_a_function_of_its_inputs(clone, outputs[1])
+        elif len(outputs) == 4:  # `dvc exp run -n lr-3e-5 -S train.lr=3e-5`
+            the_experiment_reran_from_train(clone, outputs[3])
 
     # data add ends by naming the README's own next line
     hint = TRAIN_AND_COMMIT.format(name="reviews.csv")
@@ -114,6 +127,61 @@ def test_the_readme_lifecycle_runs_verbatim(clone, github, monkeypatch):
     kinds = history_kinds(outputs[4])
     assert kinds == ["data", "promotion", "release", "stage"]  # --since-data: the data add on
     assert git(clone, "status", "--porcelain", "--untracked-files=no") == ""
+
+
+def the_run_is_a_function_of_its_inputs(project: Path, out: str) -> None:
+    """`dvc repro` (all stages) trained, evaluated and rendered plots; a second `dvc repro` finds
+    nothing to redo; a forced rerun of train and evaluate writes the same bytes; bytecode under
+    src/ leaves every stage up to date. Leaves the clone as the README's line left it."""
+    assert "Running stage 'train'" in out and "Running stage 'evaluate'" in out
+    before = git(project, "status", "--porcelain")
+    metrics = json.loads((project / "reports/eval/metrics.json").read_text())
+    assert set(metrics["test"]) == {"accuracy", "accuracy_ci", "f1_macro", "f1_macro_ci"}
+    assert "| accuracy |" in (project / "reports/model_card.md").read_text()
+    assert (project / "models/classifier/fullcycle.json").is_file()
+    assert not (project / ".fullcycle/checkpoints").exists()  # only the timing for `fullcycle plan`
+
+    plots = json.loads(run(project, "dvc", "plots", "show", "--json").stdout)["data"]
+    assert "reports/eval/confusion.json" in plots
+    assert "dvclive/plots/metrics/val/f1_macro.tsv" in plots
+
+    again = run(project, "dvc", "repro")
+    assert "Running stage" not in again.stdout  # outputs are stable: nothing to redo
+
+    # same inputs, same bytes: a forced rerun writes the same model, curves, metrics and card
+    first = locked_outs(project)
+    meta = json.loads((project / "models/classifier/fullcycle.json").read_text())
+    assert "git_commit" not in meta  # stamped at package/release time, not in the model
+    assert meta["data"]["md5"] == first["prepare:data/processed"]  # DVC's own hash
+    assert f"`{meta['data']['md5']}`, DVC's hash" in (project / "reports/model_card.md").read_text()
+    run(project, "dvc", "repro", "--force", "--single-item", "train", "evaluate")
+    assert locked_outs(project) == first
+
+    # bytecode is not code: .pyc files under src/ dependencies leave every stage up to date
+    strays = [project / "src/fullcycle/train/stray.pyc"]
+    for package in ("train", "data", "evaluate"):
+        cache = project / "src/fullcycle" / package / "__pycache__"
+        cache.mkdir(exist_ok=True)
+        strays.append(cache / "stage.cpython-311.pyc")
+    for stray in strays:
+        stray.write_bytes(b"\x00compiled")
+    status = json.loads(run(project, "dvc", "status", "--json").stdout)
+    assert [s for s in ("prepare", "baseline", "train", "evaluate") if s in status] == []
+    for stray in strays:
+        stray.unlink()
+    assert git(project, "status", "--porcelain") == before  # as the README's line left it
+
+
+def the_experiment_reran_from_train(project: Path, out: str) -> None:
+    """A Hydra override through -S reruns the stages from train on (prepare's inputs did not
+    change); `dvc exp show` has its params and metrics, not DVCLive's numbers."""
+    assert "Running stage 'train'" in out and "Running stage 'prepare'" not in out
+    shown = experiments(project)["lr-3e-5"]
+    assert shown["params"]["params.yaml"]["data"]["train"]["lr"] == 3e-5
+    assert "f1_macro" in shown["metrics"]["reports/eval/metrics.json"]["data"]["test"]
+    # DVCLive's numbers are a plain output (learning rates, steps): not a column of exp show
+    assert "dvclive/metrics.json" not in shown["metrics"]
+    assert (project / "dvclive/metrics.json").is_file()
 
 
 def history_kinds(table: str) -> list[str]:
