@@ -78,7 +78,9 @@ def test_refuses_when_conf_has_uncommitted_changes(bare, news_csv, capsys):
 def test_without_dvc_remote_commits_but_says_not_pushed(bare, news_csv, capsys):
     Path(".dvc/config.local").unlink()
     assert main(["data", "add", str(news_csv)]) == 0
-    assert "no DVC remote configured (not pushed)" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "no DVC remote configured, so not pushed" in said
+    assert "`dvc remote add -d store <path or url>`, then `dvc push`" in said  # what to do next
     assert remote_files(bare) == []
 
 

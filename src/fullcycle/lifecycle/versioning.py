@@ -32,7 +32,10 @@ class Recorded:
     def pushed(self) -> str:
         if self.remote:
             return f"pushed to DVC remote '{self.remote}'"
-        return "no DVC remote configured (not pushed)"
+        return (
+            "no DVC remote configured, so not pushed (to share the data: `dvc remote add -d "
+            "store <path or url>`, then `dvc push`)"
+        )
 
 
 def track(path: Path) -> str | None:
