@@ -103,3 +103,25 @@ def test_the_server_serves_when_capture_cannot_write(blocked_server):
     [line] = [x for x in metrics.splitlines() if x.startswith("fullcycle_capture_errors_total")]
     assert float(line.split()[-1]) >= 3
     assert blocked_server.log().count("cannot capture served texts") == 1
+
+
+def test_the_capture_config_leaves_with_the_server(tmp_path, trained_model):
+    """bentoml.monitor reads its logging config from a file: each worker writes one to TMPDIR.
+    It is removed once read, and capture goes on (a file was left in /tmp per start)."""
+    root = serve_project(tmp_path / "project", trained_model)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    port = launch.free_port()
+    command = [str(BIN / "fullcycle"), "serve", "--port", str(port), "--capture"]
+    with launch.serving(
+        command=command, port=port, cwd=root, env={"TMPDIR": str(tmp)}, log_path=root / "log"
+    ) as running:
+        response = httpx.post(f"{running.url}/classify", json={"texts": ["a b c"]}, timeout=60)
+        assert response.status_code == 200, response.text
+        assert captured_files(root / "data" / "captured")
+        assert not list(tmp.glob("fullcycle-capture-*.yaml"))  # read when the first row was
+        again = httpx.post(f"{running.url}/classify", json={"texts": ["d e f"]}, timeout=60)
+        assert again.status_code == 200, again.text
+    rows = [r for f in captured_files(root / "data" / "captured") for r in read_rows(f)]
+    assert [r["text"] for r in rows] == ["a b c", "d e f"]  # capture goes on without the file
+    assert not list(tmp.glob("fullcycle-capture-*.yaml"))

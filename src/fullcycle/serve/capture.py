@@ -24,6 +24,7 @@ import os
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -200,6 +201,10 @@ formatters:
 """
 
 
+def _remove(path: str) -> None:
+    Path(path).unlink(missing_ok=True)
+
+
 class Capture:
     """What the service calls: `record(texts, predictions)` logs one row per text through
     `bentoml.monitor`, masked first; it never raises."""
@@ -223,6 +228,7 @@ class Capture:
         self._health = WriteHealth(self.path)
         CappedFileHandler.on_error = self._count
         _fresh_monitor()
+        self._config: weakref.finalize | None = None
         if sink == "otlp":
             self.monitor_class, self.options = "otlp", {}
         else:
@@ -236,6 +242,9 @@ class Capture:
                 out.write(config)
             self.monitor_class = "default"
             self.options = {"log_path": str(self.capture_dir), "log_config_file": name}
+            # BentoML reads it once, when the monitor first logs: it goes after the first
+            # record written (or with this object, a worker that never wrote one)
+            self._config = weakref.finalize(self, _remove, name)
 
     @property
     def path(self) -> Path:
@@ -271,6 +280,8 @@ class Capture:
                     )
                     mon.log(now, name="time", role="feature", data_type="categorical")
             self._health.worked()
+            if self._config is not None:
+                self._config()  # read by now: removed (once)
         except Exception as exc:
             _reset_monitor_context()
             self._count()
