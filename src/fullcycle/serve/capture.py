@@ -242,8 +242,8 @@ class Capture:
                 out.write(config)
             self.monitor_class = "default"
             self.options = {"log_path": str(self.capture_dir), "log_config_file": name}
-            # BentoML reads it once, when the monitor first logs: it goes after the first
-            # record written (or with this object, a worker that never wrote one)
+            # BentoML reads it once, when the monitor first logs (even if the write then
+            # fails): it goes then, or at close() (the worker's shutdown), or with this object
             self._config = weakref.finalize(self, _remove, name)
 
     @property
@@ -254,6 +254,11 @@ class Capture:
         self.errors += 1
         if self._on_error is not None:
             self._on_error()
+
+    def close(self) -> None:
+        """At the worker's shutdown: the logging config goes, read or not."""
+        if self._config is not None:
+            self._config()
 
     def record(self, texts: Sequence[str], predictions: Sequence[dict[str, Any]]) -> None:
         import bentoml
@@ -280,12 +285,12 @@ class Capture:
                     )
                     mon.log(now, name="time", role="feature", data_type="categorical")
             self._health.worked()
-            if self._config is not None:
-                self._config()  # read by now: removed (once)
         except Exception as exc:
             _reset_monitor_context()
             self._count()
             self._health.failed(exc)
+        if self._config is not None and _config_read():
+            self._config()  # removed (once)
 
 
 def _fresh_monitor() -> None:
@@ -297,6 +302,14 @@ def _fresh_monitor() -> None:
 
     api._MONITOR_INSTANCES.pop(MONITOR_NAME, None)
     logging.getLogger("bentoml._internal.monitoring.base").setLevel(logging.ERROR)
+
+
+def _config_read() -> bool:
+    """Whether BentoML's monitor has set up its loggers from the config file."""
+    from bentoml._internal.monitoring import api
+
+    monitor = api._MONITOR_INSTANCES.get(MONITOR_NAME)
+    return getattr(monitor, "data_logger", None) is not None
 
 
 def _reset_monitor_context() -> None:

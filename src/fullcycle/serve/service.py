@@ -162,6 +162,11 @@ class ClassifierService:
         if warning:  # once per worker (workers=1), where the operator reads the server's output
             logger.warning(warning)
 
+    @bentoml.on_shutdown
+    def _close(self) -> None:
+        if self.recorder is not None:
+            self.recorder.close()
+
     def _find_model(self) -> tuple[Path, Path | None]:
         """The model's directory and its optimised variant's: a bento's model store, else the
         configured directories. Sets `self.card`, what /metadata says about the model."""
