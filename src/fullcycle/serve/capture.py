@@ -256,9 +256,11 @@ class Capture:
             self._on_error()
 
     def close(self) -> None:
-        """At the worker's shutdown: the logging config goes, read or not."""
-        if self._config is not None:
-            self._config()
+        """The logging config goes (once): when BentoML has read it, or at the worker's
+        shutdown, read or not."""
+        config, self._config = self._config, None
+        if config is not None:
+            config()  # a finalizer: runs once, however many callers race here
 
     def record(self, texts: Sequence[str], predictions: Sequence[dict[str, Any]]) -> None:
         import bentoml
@@ -289,8 +291,8 @@ class Capture:
             _reset_monitor_context()
             self._count()
             self._health.failed(exc)
-        if self._config is not None and _config_read():
-            self._config()  # removed (once)
+        if self._config is not None and _config_read():  # after that, no check per request
+            self.close()
 
 
 def _fresh_monitor() -> None:
